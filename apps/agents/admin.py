@@ -1,0 +1,12 @@
+from django.contrib import admin
+
+from apps.agents.models import Agent
+from apps.core.admin_sites import tenant_admin_site
+
+
+@admin.register(Agent, site=tenant_admin_site)
+class AgentAdmin(admin.ModelAdmin):
+    list_display = ["name", "title", "model", "temperature", "command_prefix", "enabled"]
+    list_filter = ["enabled"]
+    search_fields = ["slug", "name", "title"]
+    readonly_fields = ["slug", "created_at", "updated_at"]

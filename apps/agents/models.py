@@ -1,0 +1,41 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Agent(models.Model):
+    """One AI colleague (NOX, ATLAS, CIRRUS…) as configured for this tenant.
+
+    Seeded from the declarative definitions in ``agents/*.yaml``; after that the tenant owns
+    its copy (enable/disable, model, temperature, persona) and re-seeding never overwrites it.
+    """
+
+    slug = models.SlugField(_("slug"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    persona = models.TextField(_("persona (system prompt)"))
+    model = models.CharField(_("model"), max_length=120)
+    temperature = models.FloatField(
+        _("temperature"), validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
+    )
+    allowed_tools = models.JSONField(_("allowed tools"), default=list, blank=True)
+    command_prefix = models.SlugField(_("slash command prefix"), max_length=20, unique=True)
+    examples = models.JSONField(_("example questions"), default=list, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("agent")
+        verbose_name_plural = _("agents")
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(temperature__gte=0) & models.Q(temperature__lte=2),
+                name="agent_temperature_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,63 @@
+"""Celery tasks that run inside one tenant's schema, and only there.
+
+The schema travels explicitly as the ``schema_name`` keyword of every tenant task: it is
+checked when the task is enqueued and again when it runs, the worker's connection is switched
+to that schema for the duration of the task, and always put back to ``public`` afterwards, so a
+worker process that served tenant A never lends A's search_path to tenant B's next task.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Task, shared_task
+from django.db import connection, transaction
+
+
+class TenantTaskError(RuntimeError):
+    """A tenant task was enqueued or run without a valid tenant."""
+
+
+class TenantTask(Task):
+    abstract = True
+    # Celery's own signature check would reject ``schema_name``; apply_async checks the
+    # task's arguments itself, without it.
+    typing = False
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        kwargs = dict(kwargs or {})
+        schema_name = kwargs.pop("schema_name", None)
+        if not schema_name or not isinstance(schema_name, str):
+            raise TenantTaskError(f"{self.name} must be enqueued with schema_name=<tenant schema>")
+        self.__header__(*(args or ()), **kwargs)
+        return super().apply_async(
+            args=args, kwargs={**kwargs, "schema_name": schema_name}, **options
+        )
+
+    def __call__(self, *args: Any, schema_name: str | None = None, **kwargs: Any) -> Any:
+        from apps.tenants.selectors import tenant_get_by_schema
+
+        if not schema_name:
+            raise TenantTaskError(f"{self.name} ran without schema_name")
+        connection.set_schema_to_public()
+        tenant = tenant_get_by_schema(schema_name=schema_name)
+        if tenant is None:
+            raise TenantTaskError(f"{self.name}: no tenant with schema {schema_name!r}")
+        connection.set_tenant(tenant)
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            connection.set_schema_to_public()
+
+
+def tenant_task(*args: Any, **options: Any):
+    """``@tenant_task`` / ``@tenant_task(bind=True, …)``: a shared task bound to one tenant."""
+    return shared_task(*args, base=TenantTask, **options)
+
+
+def enqueue_for_tenant(
+    task: TenantTask, *, schema_name: str, args: tuple = (), kwargs: dict | None = None, **options
+) -> None:
+    """Enqueue after the current transaction commits, so the worker sees the rows it needs."""
+    task_kwargs = {**(kwargs or {}), "schema_name": schema_name}
+    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=task_kwargs, **options))

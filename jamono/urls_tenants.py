@@ -1,0 +1,11 @@
+"""URLs served on a tenant's own domain (its admin, dashboard and API)."""
+
+from django.urls import path
+
+from apps.core.admin_sites import tenant_admin_site
+from apps.core.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", tenant_admin_site.urls),
+]

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.factories import tenant_make
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _public_schema_after_each_test():
+    """A test that leaves the connection in a tenant schema must not leak it to the next."""
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(db):
+    return tenant_make(name="Company A")
+
+
+@pytest.fixture
+def tenant_b(db):
+    return tenant_make(name="Company B")
+
+
+@pytest.fixture
+def manage_py():
+    """Run ``manage.py`` in a separate process against the test database, as a person would."""
+    import subprocess
+
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@/{db['NAME']}?host={db['HOST']}"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "jamono.settings",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    return run
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop the embedded servers the test run started (not ones a developer left running)."""
+    if hasattr(session.config, "workerinput"):
+        return  # xdist workers leave it to the controller
+    from jamono import embedded
+
+    if settings.EMBEDDED_REDIS is not None and settings.EMBEDDED_REDIS.started_here:
+        embedded.redis_stop(settings.DATA_DIR)
+    if settings.EMBEDDED_POSTGRES is not None and settings.EMBEDDED_POSTGRES.started_here:
+        from django.db import connections
+
+        connections.close_all()
+        embedded.postgres_stop(settings.DATA_DIR)

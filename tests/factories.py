@@ -1,0 +1,39 @@
+"""Factories for the objects tests need. Tenants go through the real service (schema,
+migrations, starter agents), because that is what every tenant in production is."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+import factory
+
+from apps.tenants.services import tenant_create
+from apps.workspaces.models import SlackWorkspace
+
+_sequence = itertools.count()
+
+
+def unique_schema_name(prefix: str = "t") -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"
+
+
+def tenant_make(schema_name: str | None = None, name: str | None = None):
+    schema_name = schema_name or unique_schema_name()
+    return tenant_create(schema_name=schema_name, name=name or f"Company {schema_name}").tenant
+
+
+def slack_token() -> str:
+    """A bot token of Slack's shape (fake, unique per call)."""
+    n = next(_sequence)
+    return f"xoxb-{100000 + n}-{200000 + n}-{uuid.uuid4().hex[:24]}"
+
+
+class SlackWorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SlackWorkspace
+
+    team_id = factory.Sequence(lambda n: f"T{n:08d}")
+    team_name = factory.Sequence(lambda n: f"Workspace {n}")
+    bot_user_id = factory.Sequence(lambda n: f"U{n:08d}")
+    bot_token = factory.LazyFunction(slack_token)
