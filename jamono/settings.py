@@ -105,6 +105,7 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
 TENANT_SUBDOMAIN_SUFFIX = env_str("JAMONO_TENANT_DOMAIN_SUFFIX", "localhost")
 
 MIDDLEWARE = [
+    "apps.core.middleware.HealthCheckMiddleware",
     "django_tenants.middleware.main.TenantMainMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -132,6 +133,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# Where `make run` (jamono.stack) serves the ASGI app.
+PORT = env_int("PORT", 8000)
+BIND_HOST = env_str("JAMONO_HOST", "127.0.0.1")
 
 WSGI_APPLICATION = "jamono.wsgi.application"
 ASGI_APPLICATION = "jamono.asgi.application"
@@ -203,7 +208,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = DATA_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve straight from the app folders so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True

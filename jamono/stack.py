@@ -76,13 +76,12 @@ def _stop(children: list[subprocess.Popen]) -> None:
 
 
 def main() -> int:
-    port = int(os.environ.get("PORT", "8000"))
-    host = os.environ.get("JAMONO_HOST", "127.0.0.1")
     python = sys.executable
     root = Path(__file__).resolve().parent.parent
 
     _log("starting services (embedded PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset)…")
     env, settings = _child_environment()
+    port, host = settings.PORT, settings.BIND_HOST
     from jamono import embedded
 
     stopping = False

@@ -3,9 +3,7 @@
 from django.urls import path
 
 from apps.core.admin_sites import tenant_admin_site
-from apps.core.views import healthz
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
     path("admin/", tenant_admin_site.urls),
 ]

@@ -36,10 +36,12 @@ def manage_py():
     import subprocess
 
     db = settings.DATABASES["default"]
+    host = db["HOST"] or db["OPTIONS"].get("host", "")
+    port = f"&port={db['PORT']}" if db["PORT"] else ""
     env = {
         **os.environ,
         "DATABASE_URL": (
-            f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@/{db['NAME']}?host={db['HOST']}"
+            f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@/{db['NAME']}?host={host}{port}"
         ),
         "REDIS_URL": settings.REDIS_URL,
         "DJANGO_SETTINGS_MODULE": "jamono.settings",

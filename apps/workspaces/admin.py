@@ -8,13 +8,13 @@ from apps.workspaces.models import SlackWorkspace
 class SlackWorkspaceForm(forms.ModelForm):
     """Secrets are write-only: the form never renders them back; blank keeps the stored one."""
 
-    bot_token = forms.CharField(
+    new_bot_token = forms.CharField(
         label=_("bot token"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave blank to keep the stored token."),
     )
-    signing_secret = forms.CharField(
+    new_signing_secret = forms.CharField(
         label=_("signing secret"),
         required=False,
         widget=forms.PasswordInput(render_value=False),
@@ -28,13 +28,14 @@ class SlackWorkspaceForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.instance.pk:
-            self.fields["bot_token"].required = True
+            self.fields["new_bot_token"].required = True
 
     def save(self, commit=True):
         workspace = super().save(commit=False)
+        # Separate form fields (not the model's): a blank entry must not reach the model.
         for secret in ("bot_token", "signing_secret"):
-            if self.cleaned_data.get(secret):
-                setattr(workspace, secret, self.cleaned_data[secret])
+            if self.cleaned_data.get(f"new_{secret}"):
+                setattr(workspace, secret, self.cleaned_data[f"new_{secret}"])
         if commit:
             workspace.save()
         return workspace

@@ -1,0 +1,72 @@
+import pytest
+from django_tenants.utils import schema_context
+
+from apps.agents.definitions import AgentDefinitionError, agent_definitions_load
+from apps.agents.models import Agent
+from apps.agents.services import agents_sync_definitions
+
+VALID = """
+slug: sage
+name: SAGE
+title: Security engineer
+command_prefix: sage
+model: llama3.1:8b
+temperature: 0.1
+persona: You are SAGE.
+"""
+
+
+def test_shipped_definitions_are_nox_atlas_cirrus_with_personas_and_commands():
+    definitions = {d.slug: d for d in agent_definitions_load()}
+
+    assert set(definitions) == {"nox", "atlas", "cirrus"}
+    assert {d.command_prefix for d in definitions.values()} == {"nox", "atlas", "cirrus"}
+    for definition in definitions.values():
+        assert definition.name in definition.persona
+        assert definition.examples and definition.allowed_tools
+        assert 0 <= definition.temperature <= 2
+
+
+def test_adding_an_agent_is_adding_a_file(tmp_path):
+    (tmp_path / "sage.yaml").write_text(VALID)
+    assert [d.slug for d in agent_definitions_load(tmp_path)] == ["sage"]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("slug: [unclosed", "cannot read YAML"),
+        ("- a list", "mapping"),
+        (VALID.replace("persona: You are SAGE.", ""), "missing keys"),
+        (VALID + "colour: blue\n", "unknown keys"),
+        (VALID.replace("temperature: 0.1", "temperature: 7"), "between 0 and 2"),
+        (VALID.replace("temperature: 0.1", "temperature: hot"), "must be a number"),
+        (VALID.replace("slug: sage", "slug: Sage Agent"), "lowercase slug"),
+        (VALID.replace("model: llama3.1:8b", "model: ''"), "non-empty"),
+    ],
+)
+def test_a_malformed_definition_names_the_file_and_the_problem(tmp_path, text, reason):
+    (tmp_path / "broken.yaml").write_text(text)
+    with pytest.raises(AgentDefinitionError, match=reason) as error:
+        agent_definitions_load(tmp_path)
+    assert "broken.yaml" in str(error.value)
+
+
+def test_duplicate_slugs_across_files_are_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text(VALID)
+    (tmp_path / "b.yaml").write_text(VALID.replace("command_prefix: sage", "command_prefix: s2"))
+    with pytest.raises(AgentDefinitionError, match="duplicate slug"):
+        agent_definitions_load(tmp_path)
+
+
+def test_sync_adds_new_agents_but_keeps_the_tenant_tuning(tenant_a, tmp_path):
+    with schema_context(tenant_a.schema_name):
+        Agent.objects.filter(slug="nox").update(temperature=1.5, enabled=False)
+
+        assert agents_sync_definitions() == []
+        nox = Agent.objects.get(slug="nox")
+        assert (nox.temperature, nox.enabled) == (1.5, False)
+
+        (tmp_path / "sage.yaml").write_text(VALID)
+        assert agents_sync_definitions(tmp_path) == ["sage"]
+        assert Agent.objects.count() == 4
