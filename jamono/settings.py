@@ -233,11 +233,28 @@ OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
 LLM_TIMEOUT_S = env_int("LLM_TIMEOUT_S", 120)
+LLM_EMBEDDING_MODEL = env_str("LLM_EMBEDDING_MODEL", "nomic-embed-text")
 
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")
 SLACK_SIGNING_SECRET = env_str("SLACK_SIGNING_SECRET")
 SLACK_CLIENT_ID = env_str("SLACK_CLIENT_ID")
 SLACK_CLIENT_SECRET = env_str("SLACK_CLIENT_SECRET")
+SLACK_OAUTH_AUTHORIZE_URL = env_str(
+    "SLACK_OAUTH_AUTHORIZE_URL", "https://slack.com/oauth/v2/authorize"
+)
+# Public URL of /slack/oauth_redirect as registered in the Slack app; empty: built from the
+# request's host.
+SLACK_OAUTH_REDIRECT_URL = env_str("SLACK_OAUTH_REDIRECT_URL")
+SLACK_BOT_SCOPES = env_list(
+    "SLACK_BOT_SCOPES",
+    "app_mentions:read,channels:history,groups:history,im:history,mpim:history,chat:write,"
+    "commands,im:write",
+)
+# Streaming answers edit the placeholder message at most this often (Slack rate limits
+# chat.update at about one call per second per channel).
+SLACK_UPDATE_INTERVAL_S = float(env_str("SLACK_UPDATE_INTERVAL_S", "1.0"))
+# How many earlier turns of a thread go into the prompt.
+CONVERSATION_HISTORY_TURNS = env_int("CONVERSATION_HISTORY_TURNS", 10)
 
 JIRA_URL = env_str("JIRA_URL")
 JIRA_EMAIL = env_str("JIRA_EMAIL")

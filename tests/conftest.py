@@ -12,6 +12,8 @@ from tests.factories import tenant_make
 
 ROOT = Path(__file__).resolve().parent.parent
 
+pytest_plugins = ["tests.doubles.llm_fixtures", "tests.doubles.slack_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _public_schema_after_each_test():

@@ -6,7 +6,7 @@ from apps.workspaces.models import SlackWorkspace
 
 
 class SlackWorkspaceForm(forms.ModelForm):
-    """Secrets are write-only: the form never renders them back; blank keeps the stored one."""
+    """The token is write-only: the form never renders it back; blank keeps the stored one."""
 
     new_bot_token = forms.CharField(
         label=_("bot token"),
@@ -14,16 +14,10 @@ class SlackWorkspaceForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave blank to keep the stored token."),
     )
-    new_signing_secret = forms.CharField(
-        label=_("signing secret"),
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Leave blank to keep the stored secret."),
-    )
 
     class Meta:
         model = SlackWorkspace
-        fields = ["tenant", "team_id", "team_name", "bot_user_id", "is_active"]
+        fields = ["tenant", "team_id", "team_name", "bot_user_id", "app_id", "scopes", "is_active"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,9 +27,8 @@ class SlackWorkspaceForm(forms.ModelForm):
     def save(self, commit=True):
         workspace = super().save(commit=False)
         # Separate form fields (not the model's): a blank entry must not reach the model.
-        for secret in ("bot_token", "signing_secret"):
-            if self.cleaned_data.get(f"new_{secret}"):
-                setattr(workspace, secret, self.cleaned_data[f"new_{secret}"])
+        if self.cleaned_data.get("new_bot_token"):
+            workspace.bot_token = self.cleaned_data["new_bot_token"]
         if commit:
             workspace.save()
         return workspace

@@ -18,9 +18,8 @@ class SlackWorkspace(models.Model):
     team_name = models.CharField(_("team name"), max_length=200, blank=True)
     bot_user_id = models.CharField(_("bot user ID"), max_length=32)
     bot_token = EncryptedTextField(_("bot token"))
-    # Only for workspaces installed through their own Slack app; empty means the global
-    # SLACK_SIGNING_SECRET applies.
-    signing_secret = EncryptedTextField(_("signing secret"), blank=True, default="")
+    app_id = models.CharField(_("Slack app ID"), max_length=32, blank=True)
+    scopes = models.TextField(_("granted scopes"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     installed_at = models.DateTimeField(_("installed at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -36,7 +36,6 @@ def test_admin_save_with_blank_token_keeps_the_stored_token(operator_client, ten
             "bot_user_id": workspace.bot_user_id,
             "is_active": "on",
             "new_bot_token": "",
-            "new_signing_secret": "",
         },
     )
 

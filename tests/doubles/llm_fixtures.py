@@ -1,0 +1,1 @@
+"""Pytest fixtures for the Ollama and OpenAI protocol doubles."""

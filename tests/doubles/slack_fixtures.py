@@ -1,0 +1,1 @@
+"""Pytest fixtures for the Slack Web API protocol double."""
