@@ -93,6 +93,8 @@ TENANT_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "apps.agents",
+    "apps.conversations",
+    "apps.actions",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -102,11 +104,13 @@ PUBLIC_SCHEMA_URLCONF = "jamono.urls_public"
 ROOT_URLCONF = "jamono.urls_tenants"
 # Slack, /healthz and the admin are reached on any host name; unknown hosts see the public site.
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
+# Served on the public schema whatever the host (Slack routes by team_id, not by host).
+PUBLIC_PATH_PREFIXES = ["/slack/"]
 TENANT_SUBDOMAIN_SUFFIX = env_str("JAMONO_TENANT_DOMAIN_SUFFIX", "localhost")
 
 MIDDLEWARE = [
     "apps.core.middleware.HealthCheckMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "apps.core.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,10 +149,22 @@ ASGI_APPLICATION = "jamono.asgi.application"
 
 DATABASE_URL = env_str("DATABASE_URL")
 EMBEDDED_POSTGRES = None if DATABASE_URL else embedded.postgres_ensure(DATA_DIR)
+_database = dj_database_url.parse(DATABASE_URL or EMBEDDED_POSTGRES.url)
 DATABASES = {
     "default": {
-        **dj_database_url.parse(DATABASE_URL or EMBEDDED_POSTGRES.url, conn_max_age=60),
+        **_database,
         "ENGINE": "django_tenants.postgresql_backend",
+        # Under ASGI every request runs in its own thread; persistent per-thread connections
+        # would leak one per thread, so connections come from a bounded pool instead.
+        "CONN_MAX_AGE": 0,
+        "OPTIONS": {
+            **_database.get("OPTIONS", {}),
+            "pool": {
+                "min_size": 1,
+                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+                "timeout": 10,
+            },
+        },
     }
 }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -189,7 +205,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "jamono"
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2)
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Questions that met an unreachable model are answered once it is back.
+    "answers-retry-waiting": {
+        "task": "apps.conversations.tasks.answers_retry_waiting_all_tenants",
+        "schedule": float(env_int("ANSWERS_RETRY_INTERVAL_S", 120)),
+    },
+}
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
@@ -233,6 +255,7 @@ OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
 LLM_TIMEOUT_S = env_int("LLM_TIMEOUT_S", 120)
+LLM_RETRY_BACKOFF_S = float(env_str("LLM_RETRY_BACKOFF_S", "0.5"))
 LLM_EMBEDDING_MODEL = env_str("LLM_EMBEDDING_MODEL", "nomic-embed-text")
 
 SLACK_API_URL = env_str("SLACK_API_URL", "https://slack.com/api/")

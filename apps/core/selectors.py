@@ -33,3 +33,19 @@ def broker_status() -> str:
     except Exception:
         return "unavailable"
     return "ok"
+
+
+def broker_queue_depth(queue: str | None = None) -> int | None:
+    """Tasks waiting in the Celery queue (None when the broker does not answer)."""
+    try:
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL,
+            socket_connect_timeout=HEALTH_TIMEOUT_S,
+            socket_timeout=HEALTH_TIMEOUT_S,
+        )
+        try:
+            return int(client.llen(queue or settings.CELERY_TASK_DEFAULT_QUEUE))
+        finally:
+            client.close()
+    except Exception:
+        return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django_tenants.utils import schema_context
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from apps.tenants.models import Domain, Tenant
 
@@ -68,7 +68,8 @@ def tenant_create(*, schema_name: str, name: str, domain: str | None = None) -> 
             f"domain {domain!r} already belongs to tenant {owner.tenant.schema_name!r}"
         )
 
-    with transaction.atomic():
+    # Tenants live in the public schema, whichever schema the caller is in.
+    with schema_context(get_public_schema_name()), transaction.atomic():
         tenant = Tenant.objects.select_for_update().filter(schema_name=schema_name).first()
         created = tenant is None
         if created:

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.fields import EncryptedTextField
@@ -35,3 +36,27 @@ class SlackWorkspace(models.Model):
     def __repr__(self) -> str:
         # Never the token: reprs end up in logs and tracebacks.
         return f"<SlackWorkspace team_id={self.team_id} tenant_id={self.tenant_id}>"
+
+
+class SlackInstallState(models.Model):
+    """One "Add to Slack" attempt for one tenant: the OAuth ``state`` Slack sends back.
+
+    Only the SHA-256 of the random state is stored, so a database read cannot replay an
+    install in progress. A state is used once (``consumed_at``) and only until ``expires_at``.
+    """
+
+    state_hash = models.CharField(_("state hash"), max_length=64, unique=True)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="slack_install_states"
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    consumed_at = models.DateTimeField(_("consumed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Slack install state")
+        verbose_name_plural = _("Slack install states")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Slack install for {self.tenant_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"

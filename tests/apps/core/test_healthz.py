@@ -24,14 +24,16 @@ def test_healthz_is_503_naming_the_broker_when_it_is_down(client, db, settings):
 def test_healthz_is_503_naming_the_database_when_it_is_down(client, transactional_db):
     from django.db import connection
 
-    # Point the live connection at a database that does not exist, then put it back.
+    # Point the connection (and its pool) at a database that does not exist, then put it back.
     original = connection.settings_dict["NAME"]
     connection.close()
+    connection.close_pool()
     connection.settings_dict["NAME"] = "jamono_missing_database"
     try:
         response = client.get("/healthz")
     finally:
         connection.close()
+        connection.close_pool()
         connection.settings_dict["NAME"] = original
     assert response.status_code == 503
     assert response.json() == {"db": "unavailable", "broker": "ok"}

@@ -1,0 +1,77 @@
+"""Reads about conversations: questions waiting, and the figures of /<agent>-metrics."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Max, QuerySet
+from django.utils import timezone
+
+from apps.actions.models import AgentAction
+from apps.agents.models import Agent
+from apps.conversations.models import Message
+
+MAX_ANSWER_ATTEMPTS = 5
+# A question still RECEIVED after this long lost its task (a worker died, the broker was
+# flushed); the retry sweep picks it up.
+LOST_TASK_AFTER = timedelta(minutes=5)
+
+
+def questions_waiting_for_answer(*, now: datetime | None = None) -> QuerySet[Message]:
+    now = now or timezone.now()
+    waiting = Message.objects.filter(
+        role=Message.Role.USER,
+        attempts__lt=MAX_ANSWER_ATTEMPTS,
+    )
+    return (
+        waiting.filter(status=Message.Status.LLM_UNAVAILABLE)
+        | waiting.filter(status=Message.Status.RECEIVED, created_at__lt=now - LOST_TASK_AFTER)
+    ).order_by("pk")
+
+
+@dataclass(frozen=True)
+class AgentWindowMetrics:
+    questions_answered: int
+    median_answer_ms: int | None
+    actions_taken: int
+
+
+def agent_metrics(*, agent: Agent, since: datetime) -> AgentWindowMetrics:
+    latencies = list(
+        Message.objects.filter(
+            conversation__agent=agent,
+            role=Message.Role.ASSISTANT,
+            status=Message.Status.ANSWERED,
+            answered_at__gte=since,
+        ).values_list("answer_latency_ms", flat=True)
+    )
+    measured = [value for value in latencies if value is not None]
+    return AgentWindowMetrics(
+        questions_answered=len(latencies),
+        median_answer_ms=int(statistics.median(measured)) if measured else None,
+        actions_taken=AgentAction.objects.filter(
+            agent=agent,
+            created_at__gte=since,
+            status__in=[AgentAction.Status.DONE, AgentAction.Status.APPROVED],
+        ).count(),
+    )
+
+
+def agent_last_answer_at(*, agent: Agent) -> datetime | None:
+    return Message.objects.filter(
+        conversation__agent=agent, role=Message.Role.ASSISTANT, status=Message.Status.ANSWERED
+    ).aggregate(last=Max("answered_at"))["last"]
+
+
+def agent_waiting_questions(*, agent: Agent) -> int:
+    return Message.objects.filter(
+        conversation__agent=agent,
+        role=Message.Role.USER,
+        status__in=[
+            Message.Status.RECEIVED,
+            Message.Status.ANSWERING,
+            Message.Status.LLM_UNAVAILABLE,
+        ],
+    ).count()

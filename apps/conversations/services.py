@@ -1,0 +1,134 @@
+"""Storing what people say to agents, and routing each question to its agent and thread."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from django.db import IntegrityError, connection, transaction
+
+from apps.agents.models import Agent
+from apps.conversations.models import Conversation, Message
+
+logger = logging.getLogger(__name__)
+
+MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+MAX_QUESTION_CHARS = 12_000
+
+
+@dataclass(frozen=True)
+class IncomingSlackMessage:
+    """A person's Slack message, already checked to be for an agent (mention, DM, thread)."""
+
+    team_id: str
+    event_id: str | None
+    channel_id: str
+    channel_type: str
+    user_id: str
+    text: str
+    ts: str
+    thread_ts: str | None
+
+
+class NoAgentAvailable(Exception):
+    """Every agent of this tenant is disabled."""
+
+
+def question_text_clean(text: str) -> str:
+    return MENTION_RE.sub("", text).strip()
+
+
+def agent_choose(text: str) -> tuple[Agent | None, str]:
+    """The agent named first in the message ("atlas, …", "CIRRUS: …"), else the default one.
+
+    Returns the agent and the text without its name. The default is the first enabled agent
+    of NOX, ATLAS, CIRRUS in that order, then any other enabled agent.
+    """
+    enabled = list(Agent.objects.filter(enabled=True))
+    if not enabled:
+        return None, text
+    first_word = re.match(r"^\s*([A-Za-z][\w-]*)\s*[:,]?\s*", text)
+    if first_word:
+        named = first_word.group(1).lower()
+        for agent in enabled:
+            if named in {agent.slug, agent.name.lower(), agent.command_prefix}:
+                return agent, text[first_word.end() :].strip()
+    priority = {"nox": 0, "atlas": 1, "cirrus": 2}
+    enabled.sort(key=lambda a: (priority.get(a.slug, 99), a.slug))
+    return enabled[0], text
+
+
+def conversation_exists_for_thread(*, channel_id: str, thread_ts: str) -> bool:
+    return Conversation.objects.filter(channel_id=channel_id, thread_ts=thread_ts).exists()
+
+
+def slack_question_store(incoming: IncomingSlackMessage, *, thread_key: str) -> Message | None:
+    """Store a person's message as a question and enqueue its answer. Idempotent.
+
+    One INSERT, inside the Slack request: the unique event id (and channel + ts) makes a
+    Slack retry, or the same message delivered as both ``app_mention`` and ``message``,
+    fail to insert, so it is never answered twice, whichever web process receives it.
+    ``thread_key`` is the root ts of the thread the answer goes to ("" for a DM's top level).
+    Returns None for a duplicate.
+    """
+    from apps.conversations.tasks import answer_generate_task
+    from apps.core.tenant_tasks import enqueue_for_tenant
+
+    try:
+        with transaction.atomic():
+            question = Message.objects.create(
+                role=Message.Role.USER,
+                status=Message.Status.RECEIVED,
+                team_id=incoming.team_id,
+                slack_user_id=incoming.user_id,
+                channel_id=incoming.channel_id,
+                channel_type=incoming.channel_type,
+                thread_key=thread_key,
+                slack_ts=incoming.ts,
+                slack_event_id=incoming.event_id,
+                text=incoming.text[:MAX_QUESTION_CHARS],
+            )
+            enqueue_for_tenant(
+                answer_generate_task,
+                schema_name=connection.schema_name,
+                kwargs={"question_id": question.pk},
+            )
+    except IntegrityError:
+        logger.info("Duplicate Slack message %s ignored", incoming.event_id or incoming.ts)
+        return None
+    return question
+
+
+@transaction.atomic
+def question_route(question: Message) -> Message:
+    """Give a stored question its conversation (and so its agent). Idempotent.
+
+    A reply in a thread stays with that thread's agent; a new thread goes to the agent named
+    first in the message, else the default agent. Raises NoAgentAvailable when none is enabled.
+    """
+    if question.conversation_id:
+        return question
+    conversation = Conversation.objects.filter(
+        channel_id=question.channel_id, thread_ts=question.thread_key
+    ).first()
+    text = question_text_clean(question.text)
+    if conversation is None:
+        agent, text = agent_choose(text)
+        if agent is None:
+            raise NoAgentAvailable(connection.schema_name)
+        conversation, _ = Conversation.objects.get_or_create(
+            channel_id=question.channel_id,
+            thread_ts=question.thread_key,
+            defaults={
+                "agent": agent,
+                "team_id": question.team_id,
+                "channel_type": question.channel_type,
+                "started_by": question.slack_user_id,
+            },
+        )
+    question.conversation = conversation
+    question.text = text or "(empty message)"
+    question.save(update_fields=["conversation", "text"])
+    conversation.save(update_fields=["updated_at"])
+    return question

@@ -1,0 +1,1 @@
+"""Ollama adapter of the LLM contract (``apps.integrations.bases.llm``)."""

@@ -1,0 +1,1 @@
+"""OpenAI (and OpenAI-compatible) adapter of the LLM contract (``apps.integrations.bases.llm``)."""

@@ -1,0 +1,61 @@
+import logging
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from slack_bolt.adapter.django.handler import to_django_response
+from slack_bolt.request import BoltRequest
+
+from apps.integrations.slack.bolt_app import WORKSPACE_CONTEXT_KEY, bolt_app_build
+from apps.integrations.slack.inbound import (
+    SlackRequestError,
+    slack_request_read,
+    slack_workspace_for,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@csrf_exempt
+@require_POST
+def slack_events(request):
+    """Events, slash commands and interactivity on one URL (the Slack app's Request URL)."""
+    try:
+        inbound = slack_request_read(
+            body=request.body,
+            headers=request.headers,
+            content_type=request.content_type,
+            secret=settings.SLACK_SIGNING_SECRET,
+        )
+    except SlackRequestError as exc:
+        logger.warning("Slack request refused (%s): %s", exc.status, exc.reason)
+        return JsonResponse({"error": exc.reason}, status=exc.status)
+
+    if inbound.kind == "url_verification":
+        return JsonResponse({"challenge": str(inbound.payload.get("challenge", ""))})
+    if inbound.kind == "ssl_check":
+        return HttpResponse(status=200)
+
+    workspace = slack_workspace_for(inbound)
+    if workspace is None:
+        # Acked so Slack does not retry; nothing is stored for a team no tenant owns.
+        logger.warning("Slack %s for unknown team %s ignored", inbound.kind, inbound.team_id)
+        return HttpResponse(status=200)
+
+    connection.set_tenant(workspace.tenant)
+    try:
+        bolt_request = BoltRequest(
+            body=inbound.body,
+            query=request.META.get("QUERY_STRING", ""),
+            headers=dict(request.headers),
+            context={WORKSPACE_CONTEXT_KEY: workspace},
+        )
+        bolt_response = bolt_app_build(settings.SLACK_API_URL).dispatch(bolt_request)
+    finally:
+        connection.set_schema_to_public()
+    if bolt_response.status == 404:
+        # An event type no listener wants: acknowledge it, or Slack retries it for nothing.
+        return HttpResponse(status=200)
+    return to_django_response(bolt_response)

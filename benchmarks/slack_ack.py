@@ -1,0 +1,191 @@
+"""How fast /slack/events acknowledges signed events under a burst of 50 concurrent ones.
+
+Starts the ASGI web server (uvicorn, as `make run` does) on embedded PostgreSQL and Redis in a
+temporary folder, creates a tenant with a Slack workspace, then, round after round, sends 50
+concurrent requests to a bare Django view and 50 concurrent signed `app_mention` events (each
+verified, routed to its tenant, stored and enqueued before the 200). Prints p50/p99 of both
+and their ratio. Targets: events p99 < 250 ms and p99 <= 2x the bare view's.
+
+    .venv/bin/python benchmarks/slack_ack.py [--rounds 10] [--concurrency 50] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "benchmark-signing-secret"  # noqa: S105 - a throwaway secret for this run
+TEAM_ID, BOT_USER_ID = "T0BENCH001", "U0BENCH001"
+BOT_TOKEN = "xoxb-1000000-2000000-" + "b" * 24
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _signed_event(n: int) -> tuple[bytes, dict[str, str]]:
+    ts = f"{int(time.time())}.{n:06d}"
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0BENCH001",
+            "event_id": "Ev" + uuid.uuid4().hex[:12].upper(),
+            "event_time": int(time.time()),
+            "event": {
+                "type": "app_mention",
+                "user": "U0PERSON01",
+                "text": f"<@{BOT_USER_ID}> benchmark question {n}",
+                "ts": ts,
+                "channel": f"C0BENCH{n % 7}",
+                "event_ts": ts,
+            },
+        }
+    ).encode()
+    timestamp = str(int(time.time()))
+    signature = hmac.new(SECRET.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256)
+    return body, {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": "v0=" + signature.hexdigest(),
+    }
+
+
+def _timed_post(port: int, path: str, body: bytes, headers: dict[str, str]) -> float:
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path} answered {response.status}")
+    finally:
+        connection.close()
+    return (time.perf_counter() - started) * 1000
+
+
+def _burst(port: int, requests: list[tuple[str, bytes, dict]], pool: ThreadPoolExecutor):
+    barrier = threading.Barrier(len(requests))
+
+    def fire(item):
+        path, body, headers = item
+        barrier.wait()
+        return _timed_post(port, path, body, headers)
+
+    return list(pool.map(fire, requests))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="jamono-bench-"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(
+        JAMONO_DATA_DIR=str(data_dir),
+        DJANGO_SETTINGS_MODULE="benchmarks.ack_settings",
+        SLACK_SIGNING_SECRET=SECRET,
+        JAMONO_LOG_LEVEL="WARNING",
+    )
+    python = sys.executable
+    server = None
+    try:
+        print("setting up embedded PostgreSQL/Redis, schemas, one tenant…", flush=True)
+        for command in (
+            ["migrate_schemas", "-v", "0"],
+            ["add_tenant", "bench", "--name", "Benchmark"],
+            ["connect_slack", "bench", "--team-id", TEAM_ID, "--bot-token", BOT_TOKEN,
+             "--bot-user-id", BOT_USER_ID],
+        ):  # fmt: skip
+            subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)  # noqa: S603
+        server = subprocess.Popen(  # noqa: S603
+            [python, "-m", "uvicorn", "jamono.asgi:application", "--port", str(port),
+             "--log-level", "warning", "--workers", str(args.workers)],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _timed_post(port, "/bench/bare", b"", {})
+                break
+            except (OSError, RuntimeError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+
+        bare_ms: list[float] = []
+        event_ms: list[float] = []
+        counter = 0
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            for _warmup in range(2):
+                _burst(port, [("/bench/bare", b"", {})] * args.concurrency, pool)
+                events = []
+                for _ in range(args.concurrency):
+                    counter += 1
+                    events.append(("/slack/events", *_signed_event(counter)))
+                _burst(port, events, pool)
+            for round_number in range(1, args.rounds + 1):
+                bare_ms += _burst(port, [("/bench/bare", b"", {})] * args.concurrency, pool)
+                events = []
+                for _ in range(args.concurrency):
+                    counter += 1
+                    events.append(("/slack/events", *_signed_event(counter)))
+                event_ms += _burst(port, events, pool)
+                print(f"\rround {round_number}/{args.rounds}", end="", flush=True)
+        print()
+
+        bare_p50, bare_p99 = statistics.median(bare_ms), _percentile(bare_ms, 0.99)
+        event_p50, event_p99 = statistics.median(event_ms), _percentile(event_ms, 0.99)
+        print(f"samples: {len(event_ms)} events, {len(bare_ms)} bare requests, "
+              f"{args.concurrency} concurrent, uvicorn workers: {args.workers}")  # fmt: skip
+        print(f"bare Django view   p50 {bare_p50:7.1f} ms   p99 {bare_p99:7.1f} ms")
+        print(f"/slack/events ack  p50 {event_p50:7.1f} ms   p99 {event_p99:7.1f} ms")
+        ratio = event_p99 / bare_p99 if bare_p99 else float("inf")
+        print(f"ratio p99 events / bare: {ratio:.2f}x   (p50 ratio {event_p50 / bare_p50:.2f}x)")
+        print(f"target p99 < 250 ms: {'met' if event_p99 < 250 else 'NOT met'}; "
+              f"target p99 <= 2x bare: {'met' if ratio <= 2 else 'NOT met'}")  # fmt: skip
+        return 0
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        sys.path.insert(0, str(ROOT))
+        from jamono import embedded
+
+        embedded.redis_stop(data_dir)
+        embedded.postgres_stop(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""The Slack path against `make run`: signed requests over HTTP to the running stack, answers
+through the real Celery worker, the real slack_sdk and ollama clients talking to local doubles
+of the Slack Web API and Ollama."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.doubles.ollama import OllamaDouble
+from tests.doubles.slack import SlackDouble
+from tests.doubles.slack_requests import (
+    app_mention_event,
+    event_callback,
+    message_event,
+    message_ts,
+    signed_http_headers,
+    slash_command_form,
+)
+from tests.factories import slack_token
+from tests.stack_runner import stack_start
+
+SECRET = "e2e-signing-secret"
+TEAM_A, BOT_A = "T0E2EAAAA", "U0BOTAAAA"
+TEAM_B, BOT_B = "T0E2EBBBB", "U0BOTBBBB"
+ANSWER_WORDS = "Check the image tag and the registry credentials first."
+ACK_LIMIT_S = 3.0
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    slack = SlackDouble().start()
+    ollama = OllamaDouble(reply_text=ANSWER_WORDS).start()
+    token_a, token_b = slack_token(), slack_token()
+    slack.add_token(token_a, team_id=TEAM_A, bot_user_id=BOT_A)
+    slack.add_token(token_b, team_id=TEAM_B, bot_user_id=BOT_B)
+    stack = stack_start(
+        tmp_path_factory.mktemp("e2e") / "data",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        OLLAMA_HOST=ollama.url,
+        LLM_PROVIDER="ollama",
+        SLACK_UPDATE_INTERVAL_S="0.2",
+    )
+    try:
+        for schema, team, token, bot in (
+            ("acme", TEAM_A, token_a, BOT_A),
+            ("globex", TEAM_B, token_b, BOT_B),
+        ):
+            for args in (
+                ("add_tenant", schema, "--name", schema.title()),
+                ("connect_slack", schema, "--team-id", team, "--bot-token", token,
+                 "--bot-user-id", bot),
+            ):  # fmt: skip
+                result = stack.manage(*args)
+                assert result.returncode == 0, result.stderr
+        # Globex tuned its NOX: its own persona and temperature must reach the model.
+        tuned = stack.manage(
+            "tenant_command", "shell", "--schema", "globex", "-c",
+            "from apps.agents.models import Agent; "
+            "Agent.objects.filter(slug='nox').update("
+            "persona='You are NOX of Globex, terse.', temperature=0.9)",
+        )  # fmt: skip
+        assert tuned.returncode == 0, tuned.stderr
+        stack.extra.update(slack=slack, ollama=ollama, token_a=token_a, token_b=token_b)
+        yield stack
+    finally:
+        output = stack.stop()
+        slack.stop()
+        ollama.stop()
+        print(output[-5000:])
+
+
+def post_signed(stack, body: str, content_type: str, *, headers=None, timestamp=None):
+    request_headers = {"Content-Type": content_type, **signed_http_headers(body, SECRET, timestamp)}
+    request_headers.update(headers or {})
+    request = urllib.request.Request(
+        f"{stack.url}/slack/events", data=body.encode(), headers=request_headers, method="POST"
+    )
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode(), time.monotonic() - started
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), time.monotonic() - started
+
+
+def post_event(stack, team_id: str, event: dict, *, event_id=None, headers=None, timestamp=None):
+    body = json.dumps(event_callback(team_id, event, event_id=event_id))
+    return post_signed(stack, body, "application/json", headers=headers, timestamp=timestamp)
+
+
+def wait_for(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    pytest.fail("condition not met in time")
+
+
+def final_answer(slack: SlackDouble, channel: str, thread_ts: str | None):
+    """The agent's message in the thread once its final Block Kit (context footer) is in."""
+
+    def answered():
+        messages = slack.thread(channel, thread_ts) if thread_ts else slack.messages(channel)
+        for message in messages:
+            blocks = message.get("blocks") or []
+            if message.get("bot_id") and any(b.get("type") == "context" for b in blocks):
+                footer = blocks[-1]["elements"][0]["text"]
+                if "NOX ·" in footer:
+                    return message
+        return None
+
+    return wait_for(answered)
+
+
+def test_mention_is_acked_fast_and_answered_in_its_thread_with_the_tenant_token(world):
+    slack = world.extra["slack"]
+    channel, ts = "C0MENTION1", message_ts()
+    event = app_mention_event(
+        f"<@{BOT_A}> deploy failed with ImagePullBackOff", channel=channel, ts=ts
+    )
+
+    status, _, seconds = post_event(world, TEAM_A, event)
+
+    assert status == 200
+    assert seconds < ACK_LIMIT_S
+    answer = final_answer(slack, channel, ts)
+    assert answer["thread_ts"] == ts
+    assert ANSWER_WORDS in json.dumps(answer["blocks"])
+    posts = [c for c in slack.calls("chat.postMessage") if c["channel"] == channel]
+    assert len(posts) == 1
+    assert posts[0]["token"] == world.extra["token_a"]
+    assert "thinking" in posts[0]["text"]
+    updates = [c for c in slack.calls("chat.update") if c["channel"] == channel]
+    assert updates and all(u["token"] == world.extra["token_a"] for u in updates)
+
+
+def test_a_slack_retry_of_the_same_event_produces_no_second_answer(world):
+    slack = world.extra["slack"]
+    channel, ts = "C0RETRY001", message_ts()
+    event = app_mention_event(f"<@{BOT_A}> is the registry up?", channel=channel, ts=ts)
+
+    first = post_event(world, TEAM_A, event, event_id="Ev0RETRY0001")
+    final_answer(slack, channel, ts)
+    retry = post_event(
+        world, TEAM_A, event, event_id="Ev0RETRY0001",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )  # fmt: skip
+    time.sleep(2)
+
+    assert first[0] == retry[0] == 200
+    assert len([c for c in slack.calls("chat.postMessage") if c["channel"] == channel]) == 1
+
+
+def test_a_dm_is_answered_in_the_dm(world):
+    slack = world.extra["slack"]
+    channel = "D0DIRECT77"
+
+    status, _, _ = post_event(world, TEAM_A, message_event("how do I roll back?", channel=channel))
+
+    assert status == 200
+    answer = final_answer(slack, channel, None)
+    assert answer.get("thread_ts") in (None, "")
+    post = next(c for c in slack.calls("chat.postMessage") if c["channel"] == channel)
+    assert not post.get("thread_ts")
+
+
+def test_the_bots_own_messages_and_edits_are_ignored(world):
+    slack = world.extra["slack"]
+    channel = "D0IGNORE01"
+    ignored = [
+        message_event("my own answer", channel=channel, user=BOT_A),
+        message_event("a bot", channel=channel, bot_id="B0BOTAAAA", user=None),
+        message_event("edited", channel=channel, subtype="message_changed", user=None),
+        message_event("gone", channel=channel, subtype="message_deleted", user=None),
+    ]
+
+    statuses = [post_event(world, TEAM_A, event)[0] for event in ignored]
+    time.sleep(2)
+
+    assert statuses == [200, 200, 200, 200]
+    assert not [c for c in slack.calls() if c.get("channel") == channel]
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected_status"),
+    [("signature", 401), ("stale", 403)],
+)
+def test_bad_signature_and_stale_timestamp_are_refused_and_nothing_is_posted(
+    world, tamper, expected_status
+):
+    slack = world.extra["slack"]
+    channel, ts = f"C0REFUSE{expected_status}", message_ts()
+    body = json.dumps(
+        event_callback(TEAM_A, app_mention_event(f"<@{BOT_A}> hi", channel=channel, ts=ts))
+    )
+    if tamper == "signature":
+        status, _, _ = post_signed(
+            world, body, "application/json", headers={"X-Slack-Signature": "v0=" + "0" * 64}
+        )
+    else:
+        status, _, _ = post_signed(
+            world, body, "application/json", timestamp=int(time.time()) - 6 * 60
+        )
+    time.sleep(1.5)
+
+    assert status == expected_status
+    assert not [c for c in slack.calls() if c.get("channel") == channel]
+
+
+def test_a_follow_up_in_the_thread_is_answered_without_a_new_mention_and_with_history(world):
+    slack, ollama = world.extra["slack"], world.extra["ollama"]
+    channel, ts = "C0FOLLOW01", message_ts()
+    post_event(
+        world, TEAM_A, app_mention_event(f"<@{BOT_A}> first question", channel=channel, ts=ts)
+    )
+    final_answer(slack, channel, ts)
+
+    follow_up = message_event(
+        "and the second one?", channel=channel, channel_type="channel", thread_ts=ts
+    )
+    post_event(world, TEAM_A, follow_up)
+
+    wait_for(
+        lambda: len([c for c in slack.calls("chat.postMessage") if c["channel"] == channel]) == 2
+    )
+    wait_for(
+        lambda: any(
+            "and the second one?" in json.dumps(r.json) for r in ollama.requests_to("/api/chat")
+        )
+    )
+    prompt = next(
+        r.json
+        for r in ollama.requests_to("/api/chat")
+        if "and the second one?" in json.dumps(r.json)
+    )
+    contents = [m["content"] for m in prompt["messages"]]
+    assert contents[1:] == ["first question", ANSWER_WORDS, "and the second one?"]
+
+
+def test_each_tenant_answers_with_its_own_token_persona_and_settings(world):
+    slack, ollama = world.extra["slack"], world.extra["ollama"]
+    channel, ts = "C0GLOBEX01", message_ts()
+
+    post_event(
+        world, TEAM_B, app_mention_event(f"<@{BOT_B}> disk full on db-02", channel=channel, ts=ts)
+    )
+    final_answer(slack, channel, ts)
+
+    posts = [c for c in slack.calls("chat.postMessage") if c["channel"] == channel]
+    assert [p["token"] for p in posts] == [world.extra["token_b"]]
+    prompt = next(
+        r.json
+        for r in ollama.requests_to("/api/chat")
+        if "disk full on db-02" in json.dumps(r.json)
+    )
+    assert prompt["messages"][0]["content"].startswith("You are NOX of Globex, terse.")
+    assert prompt["options"]["temperature"] == 0.9
+    # Acme's earlier questions are not in Globex's prompt.
+    assert "first question" not in json.dumps(prompt)
+
+
+@pytest.mark.parametrize("agent", ["nox", "atlas", "cirrus"])
+@pytest.mark.parametrize("verb", ["status", "help", "metrics"])
+def test_slash_commands_reply_within_three_seconds_with_real_figures(world, agent, verb):
+    body = slash_command_form(TEAM_A, f"/{agent}-{verb}")
+
+    status, text, seconds = post_signed(world, body, "application/x-www-form-urlencoded")
+
+    assert status == 200
+    assert seconds < ACK_LIMIT_S
+    reply = json.loads(text)
+    assert reply["response_type"] == "ephemeral"
+    rendered = json.dumps(reply["blocks"])
+    assert agent.upper() in rendered
+    if verb == "status":
+        assert "reachable" in rendered and "llama3.1:8b" in rendered
+    if verb == "metrics":
+        assert "Questions answered, last 24 h" in rendered
+
+
+def test_metrics_count_the_answers_given(world):
+    slack = world.extra["slack"]
+    channel, ts = "C0METRIC01", message_ts()
+    post_event(world, TEAM_A, app_mention_event(f"<@{BOT_A}> count me", channel=channel, ts=ts))
+    final_answer(slack, channel, ts)
+
+    _, text, _ = post_signed(
+        world, slash_command_form(TEAM_A, "/nox-metrics"), "application/x-www-form-urlencoded"
+    )
+
+    fields = json.loads(text)["blocks"][1]["fields"]
+    answered_24h = next(f["text"] for f in fields if "Questions answered, last 24 h" in f["text"])
+    assert int(answered_24h.split("\n")[1]) >= 1
+
+
+def test_unreachable_model_is_announced_message_kept_and_answered_by_a_later_retry(world):
+    slack, ollama = world.extra["slack"], world.extra["ollama"]
+    channel, ts = "C0LLMDOWN1", message_ts()
+    ollama.fail_next(2, status=503)  # the call and its one retry
+
+    post_event(world, TEAM_A, app_mention_event(f"<@{BOT_A}> is prod ok?", channel=channel, ts=ts))
+
+    def notice():
+        for message in slack.thread(channel, ts):
+            if "can't reach its language model" in message.get("text", ""):
+                return message
+        return None
+
+    wait_for(notice)
+    retried = world.manage("answers_retry", "--schema", "acme")
+    assert retried.returncode == 0, retried.stderr
+    assert "1 of 1 waiting question(s) answered" in retried.stdout
+    answer = final_answer(slack, channel, ts)
+    assert ANSWER_WORDS in json.dumps(answer["blocks"])
+    # Still one message in the thread from the agent: the notice became the answer.
+    assert len([c for c in slack.calls("chat.postMessage") if c["channel"] == channel]) == 1
+
+
+def test_unknown_team_is_acked_and_nothing_is_done(world):
+    slack = world.extra["slack"]
+    channel = "C0UNKNOWN1"
+
+    status, _, _ = post_event(world, "T0NOBODY99", app_mention_event("<@U0X> hi", channel=channel))
+    time.sleep(1)
+
+    assert status == 200
+    assert not [c for c in slack.calls() if c.get("channel") == channel]
