@@ -6,7 +6,7 @@ concurrent requests to a bare Django view and 50 concurrent signed `app_mention`
 verified, routed to its tenant, stored and enqueued before the 200). Prints p50/p99 of both
 and their ratio. Targets: events p99 < 250 ms and p99 <= 2x the bare view's.
 
-    .venv/bin/python benchmarks/slack_ack.py [--rounds 10] [--concurrency 50] [--workers 1]
+    .venv/bin/python benchmarks/slack_ack.py [--rounds 10] [--concurrency 50] [--workers 2]
 """
 
 from __future__ import annotations
@@ -105,7 +105,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="uvicorn worker processes (make run starts 2)"
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="jamono-bench-"))

@@ -141,6 +141,8 @@ TEMPLATES = [
 # Where `make run` (jamono.stack) serves the ASGI app.
 PORT = env_int("PORT", 8000)
 BIND_HOST = env_str("JAMONO_HOST", "127.0.0.1")
+# ASGI worker processes; two keeps both cores busy under a burst of Slack events.
+WEB_WORKERS = env_int("JAMONO_WEB_WORKERS", 2)
 
 WSGI_APPLICATION = "jamono.wsgi.application"
 ASGI_APPLICATION = "jamono.asgi.application"

@@ -102,7 +102,8 @@ def main() -> int:
         )
         commands = {
             "web": [python, "-m", "uvicorn", "jamono.asgi:application", "--host", host,
-                    "--port", str(port), "--log-level", "info"],
+                    "--port", str(port), "--log-level", "info",
+                    "--workers", str(settings.WEB_WORKERS)],
             "worker": [python, "-m", "celery", "-A", "jamono", "worker", "-l", "INFO",
                        "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY)],
             "beat": [python, "-m", "celery", "-A", "jamono", "beat", "-l", "INFO",

@@ -12,6 +12,7 @@ from typing import Any
 
 from celery import Task, shared_task
 from django.db import connection, transaction
+from django.utils import translation
 
 
 class TenantTaskError(RuntimeError):
@@ -45,7 +46,8 @@ class TenantTask(Task):
             raise TenantTaskError(f"{self.name}: no tenant with schema {schema_name!r}")
         connection.set_tenant(tenant)
         try:
-            return super().__call__(*args, **kwargs)
+            with translation.override(tenant.language):
+                return super().__call__(*args, **kwargs)
         finally:
             connection.set_schema_to_public()
 

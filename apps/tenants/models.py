@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -7,6 +8,10 @@ class Tenant(TenantMixin):
     """A customer company. Its data lives in its own PostgreSQL schema (``schema_name``)."""
 
     name = models.CharField(_("name"), max_length=200)
+    # What the agents' fixed texts (placeholders, notices, slash commands) are written in.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     # Creating a tenant creates and migrates its schema; deleting one never drops data

@@ -45,7 +45,9 @@ def tenant_default_domain(schema_name: str) -> str:
     return f"{schema_name.replace('_', '-')}.{settings.TENANT_SUBDOMAIN_SUFFIX}"
 
 
-def tenant_create(*, schema_name: str, name: str, domain: str | None = None) -> TenantResult:
+def tenant_create(
+    *, schema_name: str, name: str, domain: str | None = None, language: str | None = None
+) -> TenantResult:
     """Create a tenant with its schema, primary domain and starter agents. Idempotent.
 
     An existing tenant keeps its data; its display name is updated and the domain added if
@@ -60,6 +62,10 @@ def tenant_create(*, schema_name: str, name: str, domain: str | None = None) -> 
         raise TenantValidationError("a tenant needs a non-empty --name")
     if len(name) > Tenant._meta.get_field("name").max_length:
         raise TenantValidationError("tenant name is longer than 200 characters")
+    if language is not None and language not in dict(settings.LANGUAGES):
+        raise TenantValidationError(
+            f"unknown language {language!r}: use one of {', '.join(dict(settings.LANGUAGES))}"
+        )
     domain = (domain or tenant_default_domain(schema_name)).strip().lower()
     tenant_domain_validate(domain)
     owner = Domain.objects.filter(domain=domain).select_related("tenant").first()
@@ -73,11 +79,14 @@ def tenant_create(*, schema_name: str, name: str, domain: str | None = None) -> 
         tenant = Tenant.objects.select_for_update().filter(schema_name=schema_name).first()
         created = tenant is None
         if created:
-            tenant = Tenant(schema_name=schema_name, name=name)
+            tenant = Tenant(
+                schema_name=schema_name, name=name, language=language or settings.LANGUAGE_CODE
+            )
             tenant.save(verbosity=0)  # creates and migrates the schema
-        elif tenant.name != name:
+        elif tenant.name != name or (language and tenant.language != language):
             tenant.name = name
-            tenant.save(update_fields=["name"])
+            tenant.language = language or tenant.language
+            tenant.save(update_fields=["name", "language"])
         Domain.objects.get_or_create(
             domain=domain,
             defaults={"tenant": tenant, "is_primary": not tenant.domains.exists()},

@@ -1,8 +1,8 @@
 """The slack-bolt App that dispatches verified, tenant-routed requests to our listeners.
 
 Verification and tenant routing happen before Bolt (``inbound.py`` and the view), so Bolt's
-own request verification and URL verification are off; its authorize step reads the
-workspace the view already found. ``process_before_response``: a listener stores and
+own request verification and URL verification are off; its authorize step reads the team
+route the view already found. ``process_before_response``: a listener stores and
 enqueues before the HTTP response leaves, so an acked event is never lost.
 """
 
@@ -17,18 +17,20 @@ from slack_bolt.authorization import AuthorizeResult
 from apps.integrations.slack.client import slack_web_client
 from apps.integrations.slack.handlers import commands, events, interactivity
 
-WORKSPACE_CONTEXT_KEY = "jamono_workspace"
+ROUTE_CONTEXT_KEY = "jamono_route"
 
 
 def _authorize(context, enterprise_id, team_id) -> AuthorizeResult | None:
-    workspace = context.get(WORKSPACE_CONTEXT_KEY)
-    if workspace is None or (team_id and workspace.team_id != team_id):
+    """The team's identity for Bolt, without its token: listeners only store and enqueue, the
+    worker that talks to Slack loads the (encrypted) token itself. Keeps decryption, and the
+    secret, out of the request path."""
+    route = context.get(ROUTE_CONTEXT_KEY)
+    if route is None or (team_id and route.team_id != team_id):
         return None
     return AuthorizeResult(
         enterprise_id=enterprise_id,
-        team_id=workspace.team_id,
-        bot_token=workspace.bot_token,
-        bot_user_id=workspace.bot_user_id,
+        team_id=route.team_id,
+        bot_user_id=route.bot_user_id,
     )
 
 

@@ -14,8 +14,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from apps.workspaces.models import SlackWorkspace
-from apps.workspaces.selectors import slack_workspace_get_by_team
+from apps.workspaces.selectors import SlackTeamRoute, slack_team_route
 
 MAX_REQUEST_AGE_S = 5 * 60
 MAX_BODY_BYTES = 1_000_000
@@ -115,7 +114,7 @@ def slack_request_read(
     )
 
 
-def slack_workspace_for(inbound: SlackInbound) -> SlackWorkspace | None:
+def slack_route_for(inbound: SlackInbound) -> SlackTeamRoute | None:
     if not inbound.team_id:
         return None
-    return slack_workspace_get_by_team(team_id=inbound.team_id)
+    return slack_team_route(team_id=inbound.team_id)

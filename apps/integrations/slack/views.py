@@ -3,16 +3,17 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from slack_bolt.adapter.django.handler import to_django_response
 from slack_bolt.request import BoltRequest
 
-from apps.integrations.slack.bolt_app import WORKSPACE_CONTEXT_KEY, bolt_app_build
+from apps.integrations.slack.bolt_app import ROUTE_CONTEXT_KEY, bolt_app_build
 from apps.integrations.slack.inbound import (
     SlackRequestError,
     slack_request_read,
-    slack_workspace_for,
+    slack_route_for,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,21 +39,22 @@ def slack_events(request):
     if inbound.kind == "ssl_check":
         return HttpResponse(status=200)
 
-    workspace = slack_workspace_for(inbound)
-    if workspace is None:
+    route = slack_route_for(inbound)
+    if route is None:
         # Acked so Slack does not retry; nothing is stored for a team no tenant owns.
         logger.warning("Slack %s for unknown team %s ignored", inbound.kind, inbound.team_id)
         return HttpResponse(status=200)
 
-    connection.set_tenant(workspace.tenant)
+    connection.set_schema(route.schema_name)
     try:
         bolt_request = BoltRequest(
             body=inbound.body,
             query=request.META.get("QUERY_STRING", ""),
             headers=dict(request.headers),
-            context={WORKSPACE_CONTEXT_KEY: workspace},
+            context={ROUTE_CONTEXT_KEY: route},
         )
-        bolt_response = bolt_app_build(settings.SLACK_API_URL).dispatch(bolt_request)
+        with translation.override(route.language):
+            bolt_response = bolt_app_build(settings.SLACK_API_URL).dispatch(bolt_request)
     finally:
         connection.set_schema_to_public()
     if bolt_response.status == 404:

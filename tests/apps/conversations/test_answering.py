@@ -154,3 +154,23 @@ def test_a_workspace_of_another_tenant_is_never_used(answering, tenant_b):
 
     with pytest.raises(AnswerError):
         answer_generate(question_id=question.pk)
+
+
+def test_a_french_tenant_sees_its_placeholder_and_notices_in_french(
+    answering, slack_double, ollama_double
+):
+    from apps.conversations.tasks import answer_generate_task
+
+    answering.tenant.language = "fr"
+    answering.tenant.save(update_fields=["language"])
+    ollama_double.fail_next(2, status=503)
+    question = ask(answering)
+
+    answer_generate_task.apply(
+        kwargs={"question_id": question.pk, "schema_name": answering.tenant.schema_name}
+    ).get()
+
+    assert "NOX réfléchit…" in slack_double.calls("chat.postMessage")[0]["text"]
+    assert (
+        "ne peut pas joindre son modèle de langage" in slack_double.calls("chat.update")[-1]["text"]
+    )

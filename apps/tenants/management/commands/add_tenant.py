@@ -13,9 +13,9 @@ class Command(BaseCommand):
             "--domain", help="Host name of the tenant site (default SCHEMA.localhost)"
         )
 
-    def handle(self, *args, schema, name, domain=None, **options):
+    def handle(self, *args, schema, name, domain=None, language=None, **options):
         try:
-            result = tenant_create(schema_name=schema, name=name, domain=domain)
+            result = tenant_create(schema_name=schema, name=name, domain=domain, language=language)
         except TenantValidationError as exc:
             raise CommandError(str(exc)) from exc
         verb = "created" if result.created else "already exists, updated"
