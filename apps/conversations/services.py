@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -75,8 +76,12 @@ def slack_question_store(incoming: IncomingSlackMessage, *, thread_key: str) -> 
     from apps.conversations.tasks import answer_generate_task
     from apps.core.tenant_tasks import enqueue_for_tenant
 
+    # In autocommit (a Slack request) the INSERT is one round trip; inside a caller's
+    # transaction a savepoint keeps a duplicate from aborting it. If publishing the task
+    # fails after the INSERT, the retry sweep (questions_waiting_for_answer) answers it.
+    guard = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
     try:
-        with transaction.atomic():
+        with guard:
             question = Message.objects.create(
                 role=Message.Role.USER,
                 status=Message.Status.RECEIVED,
@@ -89,14 +94,14 @@ def slack_question_store(incoming: IncomingSlackMessage, *, thread_key: str) -> 
                 slack_event_id=incoming.event_id,
                 text=incoming.text[:MAX_QUESTION_CHARS],
             )
-            enqueue_for_tenant(
-                answer_generate_task,
-                schema_name=connection.schema_name,
-                kwargs={"question_id": question.pk},
-            )
     except IntegrityError:
         logger.info("Duplicate Slack message %s ignored", incoming.event_id or incoming.ts)
         return None
+    enqueue_for_tenant(
+        answer_generate_task,
+        schema_name=connection.schema_name,
+        kwargs={"question_id": question.pk},
+    )
     return question
 
 

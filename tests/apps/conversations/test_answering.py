@@ -174,3 +174,27 @@ def test_a_french_tenant_sees_its_placeholder_and_notices_in_french(
     assert (
         "ne peut pas joindre son modèle de langage" in slack_double.calls("chat.update")[-1]["text"]
     )
+
+
+def test_with_the_openai_provider_the_same_question_is_answered_through_openai(
+    tenant_a, slack_double, openai_double, settings
+):
+    from apps.agents.models import Agent
+
+    settings.SLACK_UPDATE_INTERVAL_S = 0
+    token = slack_token()
+    workspace = SlackWorkspaceFactory(tenant=tenant_a, bot_token=token)
+    slack_double.add_token(token, team_id=workspace.team_id, bot_user_id=workspace.bot_user_id)
+    openai_double.reply_text = "Use the blue-green switch."
+    with schema_context(tenant_a.schema_name):
+        Agent.objects.filter(slug="nox").update(model=openai_double.models[0])
+        question = ask(workspace)
+
+        answer = answer_generate(question_id=question.pk)
+
+    assert answer.status == Message.Status.ANSWERED
+    assert answer.text == "Use the blue-green switch."
+    request = openai_double.requests_to("/v1/chat/completions")[-1].json
+    assert request["stream"] is True
+    assert request["messages"][-1] == {"role": "user", "content": "how do I roll back?"}
+    assert "Use the blue-green switch." in str(slack_double.calls("chat.update")[-1]["blocks"])

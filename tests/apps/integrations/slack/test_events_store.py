@@ -97,3 +97,19 @@ def test_a_disabled_agent_is_not_chosen_by_default(client, workspace):
     with schema_context(workspace.tenant.schema_name):
         question_route(Message.objects.get())
         assert Conversation.objects.get().agent.slug == "atlas"
+
+
+def test_two_teams_store_their_questions_in_their_own_tenant_only(client, workspace, tenant_b):
+    workspace_b = SlackWorkspaceFactory(tenant=tenant_b, bot_user_id="U0BOTSTOREB")
+
+    send(client, workspace, app_mention_event("<@U0BOTSTORE> from A", channel="C0A"), "Ev0A1")
+    send(client, workspace_b, app_mention_event("<@U0BOTSTOREB> from B", channel="C0B"), "Ev0B1")
+
+    with schema_context(workspace.tenant.schema_name):
+        assert list(Message.objects.values_list("team_id", "channel_id")) == [
+            (workspace.team_id, "C0A")
+        ]
+    with schema_context(tenant_b.schema_name):
+        assert list(Message.objects.values_list("team_id", "channel_id")) == [
+            (workspace_b.team_id, "C0B")
+        ]
