@@ -82,6 +82,7 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.admin",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "channels",
 ]
@@ -95,6 +96,7 @@ TENANT_APPS = [
     "apps.agents",
     "apps.conversations",
     "apps.actions",
+    "apps.knowledge",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -215,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.conversations.tasks.answers_retry_waiting_all_tenants",
         "schedule": float(env_int("ANSWERS_RETRY_INTERVAL_S", 120)),
     },
+    # Documents whose embedding gave up (model down for a long time) get another go.
+    "documents-embed-waiting": {
+        "task": "apps.knowledge.tasks.documents_embed_waiting_all_tenants",
+        "schedule": 900.0,
+    },
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
@@ -251,6 +258,18 @@ REST_FRAMEWORK = {
 # --- Agents and knowledge ---------------------------------------------------------------------
 
 AGENT_DEFINITIONS_DIR = Path(env_str("JAMONO_AGENTS_DIR", str(BASE_DIR / "agents")))
+STARTER_KNOWLEDGE_DIR = Path(
+    env_str("JAMONO_STARTER_KNOWLEDGE_DIR", str(BASE_DIR / "knowledge_base"))
+)
+# Must match the embedding model's output (nomic-embed-text: 768). Fixed when the knowledge
+# tables are created; changing it later means re-creating them and re-embedding.
+EMBEDDING_DIMENSIONS = env_int("EMBEDDING_DIMENSIONS", 768)
+KNOWLEDGE_MAX_FILE_BYTES = env_int("KNOWLEDGE_MAX_FILE_BYTES", 10 * 1024 * 1024)
+KNOWLEDGE_EMBED_BATCH_SIZE = env_int("KNOWLEDGE_EMBED_BATCH_SIZE", 32)
+# How many chunks go into a prompt, and the least cosine similarity for a vector-only match
+# to count as relevant (a word match always counts).
+KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 5)
+KNOWLEDGE_MIN_SIMILARITY = float(env_str("KNOWLEDGE_MIN_SIMILARITY", "0.5"))
 
 # --- Integrations (each documented in README) -------------------------------------------------
 
@@ -308,6 +327,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "pgserver": {"level": "WARNING"},
+        # Damaged PDFs are reported as skipped files; pypdf's own warnings would repeat it.
+        "pypdf": {"level": "ERROR"},
     },
 }
 

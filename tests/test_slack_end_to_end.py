@@ -304,7 +304,7 @@ def test_metrics_count_the_answers_given(world):
 def test_unreachable_model_is_announced_message_kept_and_answered_by_a_later_retry(world):
     slack, ollama = world.extra["slack"], world.extra["ollama"]
     channel, ts = "C0LLMDOWN1", message_ts()
-    ollama.fail_next(2, status=503)  # the call and its one retry
+    ollama.fail_next(2, status=503, path="/api/chat")  # the call and its one retry
 
     post_event(world, TEAM_A, app_mention_event(f"<@{BOT_A}> is prod ok?", channel=channel, ts=ts))
 

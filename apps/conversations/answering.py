@@ -15,12 +15,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.conversations.models import Message
-from apps.conversations.prompting import prompt_build
+from apps.conversations.prompting import prompt_build, sources_of
 from apps.conversations.services import NoAgentAvailable, question_route
 from apps.integrations.bases.chat import ChatPoster, ChatPostError
 from apps.integrations.bases.llm import LLMProvider, LLMResponseError, LLMUnavailableError
 from apps.integrations.slack import message_builder
 from apps.integrations.slack.client import SlackChatPoster
+from apps.knowledge.selectors import knowledge_relevant
 from apps.workspaces.models import SlackWorkspace
 
 logger = logging.getLogger(__name__)
@@ -170,9 +171,11 @@ def answer_generate(
         interval_s=settings.SLACK_UPDATE_INTERVAL_S,
         last_update=time.monotonic(),  # the placeholder was just posted
     )
+    llm = llm or llm_provider_get()
+    knowledge = knowledge_relevant(question.text, agent=agent, llm=llm)
     try:
-        result = (llm or llm_provider_get()).chat(
-            prompt_build(agent=agent, question=question),
+        result = llm.chat(
+            prompt_build(agent=agent, question=question, knowledge=knowledge),
             model=agent.model,
             temperature=agent.temperature,
             stream=True,
@@ -190,12 +193,14 @@ def answer_generate(
         return answer
 
     seconds = (timezone.now() - question.created_at).total_seconds()
+    sources = sources_of(knowledge)
     final = message_builder.answer_message(
         agent_name=agent.name,
         agent_title=agent.title,
         text=result.text,
         model=result.model or agent.model,
         seconds=seconds,
+        sources=[source["heading"] for source in sources],
     )
     try:
         poster.update(
@@ -217,6 +222,7 @@ def answer_generate(
     answer.llm_duration_ms = result.duration_ms
     answer.answer_latency_ms = int((now - question.created_at).total_seconds() * 1000)
     answer.answered_at = now
+    answer.sources = sources
     answer.error = ""
     answer.save()
     question.status = Message.Status.ANSWERED

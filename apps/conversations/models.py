@@ -72,6 +72,9 @@ class Message(models.Model):
     llm_duration_ms = models.PositiveIntegerField(_("LLM time (ms)"), null=True, blank=True)
     # From the question's arrival to the final answer in Slack.
     answer_latency_ms = models.PositiveIntegerField(_("answer time (ms)"), null=True, blank=True)
+    # For answers: the knowledge chunks the prompt held, as numbered, e.g.
+    # [{"n": 1, "chunk_id": 7, "title": "Deploy runbook", "heading": "Deploy runbook › Rollback"}]
+    sources = models.JSONField(_("sources"), default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(_("answer attempts"), default=0)
     error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)

@@ -60,6 +60,12 @@ def tenant_task(*args: Any, **options: Any):
 def enqueue_for_tenant(
     task: TenantTask, *, schema_name: str, args: tuple = (), kwargs: dict | None = None, **options
 ) -> None:
-    """Enqueue after the current transaction commits, so the worker sees the rows it needs."""
+    """Enqueue after the current transaction commits, so the worker sees the rows it needs.
+
+    Robust: a broker outage is logged, not raised into the caller whose data is already
+    committed; the periodic sweeps pick up what was stored but never enqueued.
+    """
     task_kwargs = {**(kwargs or {}), "schema_name": schema_name}
-    transaction.on_commit(lambda: task.apply_async(args=args, kwargs=task_kwargs, **options))
+    transaction.on_commit(
+        lambda: task.apply_async(args=args, kwargs=task_kwargs, **options), robust=True
+    )

@@ -48,12 +48,15 @@ def tenant_default_domain(schema_name: str) -> str:
 def tenant_create(
     *, schema_name: str, name: str, domain: str | None = None, language: str | None = None
 ) -> TenantResult:
-    """Create a tenant with its schema, primary domain and starter agents. Idempotent.
+    """Create a tenant with its schema, domain, starter agents and starter knowledge.
+
+    Idempotent.
 
     An existing tenant keeps its data; its display name is updated and the domain added if
     new. Every check runs before anything is written, so bad input changes nothing.
     """
     from apps.agents.services import agents_sync_definitions
+    from apps.knowledge.services import starter_packs_load
 
     schema_name = (schema_name or "").strip()
     name = (name or "").strip()
@@ -93,4 +96,5 @@ def tenant_create(
         )
         with schema_context(schema_name):
             agents_sync_definitions()
+            starter_packs_load()
     return TenantResult(tenant=tenant, created=created)

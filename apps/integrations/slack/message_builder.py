@@ -76,8 +76,22 @@ def streaming_message(agent_name: str, partial_text: str) -> SlackMessage:
     )
 
 
+def sources_context(sources: list[str]) -> dict:
+    """ "Sources: [1] Deploy runbook › Rollback · [2] …", or that nothing matched."""
+    if not sources:
+        return _context(":books: " + _("No matching document in your knowledge base."))
+    numbered = " · ".join(f"[{n}] {label}" for n, label in enumerate(sources, start=1))
+    return _context(":books: " + _("Sources: %(sources)s") % {"sources": numbered})
+
+
 def answer_message(
-    *, agent_name: str, agent_title: str, text: str, model: str, seconds: float
+    *,
+    agent_name: str,
+    agent_title: str,
+    text: str,
+    model: str,
+    seconds: float,
+    sources: list[str] | None = None,
 ) -> SlackMessage:
     body = markdown_to_mrkdwn(text.strip()) or _("(the model returned an empty answer)")
     pieces = _split(body, SECTION_TEXT_LIMIT)[: MAX_BLOCKS - 1]
@@ -87,10 +101,11 @@ def answer_message(
         "model": model,
         "seconds": seconds,
     }
-    return SlackMessage(
-        text=body[:FALLBACK_TEXT_LIMIT],
-        blocks=[*(_section(p) for p in pieces), _context(footer)],
-    )
+    blocks = [*(_section(p) for p in pieces[: MAX_BLOCKS - 2])]
+    if sources is not None:
+        blocks.append(sources_context(sources))
+    blocks.append(_context(footer))
+    return SlackMessage(text=body[:FALLBACK_TEXT_LIMIT], blocks=blocks)
 
 
 def llm_unavailable_message(agent_name: str) -> SlackMessage:

@@ -102,7 +102,7 @@ def test_the_prompt_holds_the_persona_and_the_earlier_turns_of_the_thread(answer
 def test_an_unreachable_model_is_announced_and_the_question_waits(
     answering, slack_double, ollama_double
 ):
-    ollama_double.fail_next(2, status=503)
+    ollama_double.fail_next(2, status=503, path="/api/chat")
     question = ask(answering)
 
     answer_generate(question_id=question.pk)
@@ -163,7 +163,7 @@ def test_a_french_tenant_sees_its_placeholder_and_notices_in_french(
 
     answering.tenant.language = "fr"
     answering.tenant.save(update_fields=["language"])
-    ollama_double.fail_next(2, status=503)
+    ollama_double.fail_next(2, status=503, path="/api/chat")
     question = ask(answering)
 
     answer_generate_task.apply(

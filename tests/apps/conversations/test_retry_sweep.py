@@ -35,7 +35,9 @@ def test_beat_sweep_answers_waiting_questions_of_every_tenant_with_their_own_tok
 ):
     settings.SLACK_UPDATE_INTERVAL_S = 0
     tenant_a, tenant_b = tenant_make(), tenant_make()
-    ollama_double.fail_next(4, status=503)  # down for both first attempts and their retries
+    ollama_double.fail_next(
+        4, status=503, path="/api/chat"
+    )  # down for both first attempts and their retries
     question_a, token_a = waiting_question(tenant_a, slack_double, "C0SWEEPA")
     question_b, token_b = waiting_question(tenant_b, slack_double, "C0SWEEPB")
     for tenant, question in ((tenant_a, question_a), (tenant_b, question_b)):
