@@ -201,6 +201,7 @@ def answer_generate(
         model=result.model or agent.model,
         seconds=seconds,
         sources=[source["heading"] for source in sources],
+        answer_id=answer.pk,
     )
     try:
         poster.update(
@@ -229,7 +230,19 @@ def answer_generate(
     question.answered_at = now
     question.error = ""
     question.save(update_fields=["status", "answered_at", "error"])
+    _remember_later(answer)
     return answer
+
+
+def _remember_later(answer: Message) -> None:
+    from apps.conversations.tasks import answer_remember_task
+    from apps.core.tenant_tasks import enqueue_for_tenant
+
+    enqueue_for_tenant(
+        answer_remember_task,
+        schema_name=connection.schema_name,
+        kwargs={"answer_id": answer.pk},
+    )
 
 
 def _tell(poster: ChatPoster, answer: Message, notice) -> None:

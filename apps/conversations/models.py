@@ -101,3 +101,29 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:40]}"
+
+
+class AnswerFeedback(models.Model):
+    """A person's 👍 or 👎 on an agent's answer (one vote per person, the latest counts)."""
+
+    class Value(models.TextChoices):
+        UP = "up", "👍"
+        DOWN = "down", "👎"
+
+    answer = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="feedback")
+    slack_user_id = models.CharField(_("Slack user"), max_length=32)
+    value = models.CharField(_("feedback"), max_length=8, choices=Value.choices)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("answer feedback")
+        verbose_name_plural = _("answer feedback")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["answer", "slack_user_id"], name="feedback_one_vote_per_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer_id}: {self.value}"

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, connection, transaction
 
 from apps.agents.models import Agent
-from apps.conversations.models import Conversation, Message
+from apps.conversations.models import AnswerFeedback, Conversation, Message
 
 logger = logging.getLogger(__name__)
 
@@ -137,3 +137,26 @@ def question_route(question: Message) -> Message:
     question.save(update_fields=["conversation", "text"])
     conversation.save(update_fields=["updated_at"])
     return question
+
+
+class FeedbackError(ValueError):
+    """The feedback does not point at an answer of this tenant."""
+
+
+@transaction.atomic
+def answer_feedback_record(*, answer_id: int, slack_user_id: str, value: str) -> AnswerFeedback:
+    """Record a person's 👍/👎 on an answer (their latest vote counts). A 👎 removes the
+    answer from the agent's memory at once."""
+    from apps.knowledge.services import answer_forget
+
+    if value not in AnswerFeedback.Value.values:
+        raise FeedbackError(f"unknown feedback {value!r}")
+    answer = Message.objects.filter(pk=answer_id, role=Message.Role.ASSISTANT).first()
+    if answer is None:
+        raise FeedbackError(f"no answer {answer_id}")
+    feedback, _ = AnswerFeedback.objects.update_or_create(
+        answer=answer, slack_user_id=slack_user_id, defaults={"value": value}
+    )
+    if value == AnswerFeedback.Value.DOWN:
+        answer_forget(answer)
+    return feedback

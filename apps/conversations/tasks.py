@@ -40,3 +40,13 @@ def answers_retry_waiting_all_tenants() -> None:
         return  # still down: retrying now would only repeat the "can't reach" notice
     for tenant in tenant_list():
         enqueue_for_tenant(answers_retry_waiting_task, schema_name=tenant.schema_name)
+
+
+@tenant_task(acks_late=True, ignore_result=True)
+def answer_remember_task(answer_id: int) -> None:
+    from apps.conversations.models import Message
+    from apps.knowledge.services import answer_remember
+
+    answer = Message.objects.filter(pk=answer_id).select_related("in_reply_to").first()
+    if answer is not None:
+        answer_remember(answer)

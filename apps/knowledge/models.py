@@ -59,6 +59,14 @@ class Chunk(models.Model):
     agent = models.ForeignKey(
         "agents.Agent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # For memory: the answer it remembers (forgetting the answer forgets the memory).
+    message = models.OneToOneField(
+        "conversations.Message",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memory",
+    )
     # Readers only see live chunks. A changed document's new chunks stay hidden until they are
     # all embedded, then replace the old ones in one transaction.
     is_live = models.BooleanField(_("live"), default=False)

@@ -228,3 +228,43 @@ def starter_packs_load() -> IngestReport:
 
 def supported_extension(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_EXTENSIONS
+
+
+def answer_remember(answer, *, llm: LLMProvider | None = None) -> Chunk | None:
+    """Keep a finished question-and-answer as memory the agent can draw on later.
+
+    Skipped for answers someone marked 👎, and idempotent (one memory per answer). If the
+    embedding fails the memory is still kept, findable by its words.
+    """
+    from apps.conversations.models import AnswerFeedback, Message
+    from apps.integrations.llm import llm_provider_get
+
+    if answer.role != Message.Role.ASSISTANT or answer.status != Message.Status.ANSWERED:
+        return None
+    if answer.feedback.filter(value=AnswerFeedback.Value.DOWN).exists():
+        return None
+    question = answer.in_reply_to
+    day = answer.answered_at.date().isoformat() if answer.answered_at else ""
+    text = f"Question: {question.text}\n\nAnswer ({answer.conversation.agent.name}): {answer.text}"
+    chunk, created = Chunk.objects.get_or_create(
+        message=answer,
+        defaults={
+            "kind": Chunk.Kind.MEMORY,
+            "agent": answer.conversation.agent,
+            "is_live": True,
+            "position": 0,
+            "heading_path": ["Earlier conversation", day],
+            "text": text,
+        },
+    )
+    if created or chunk.embedding is None:
+        try:
+            chunks_embed([chunk], llm=llm or llm_provider_get())
+        except EmbeddingError as exc:
+            logger.info("Memory of answer %s kept without embedding: %s", answer.pk, exc)
+    return chunk
+
+
+def answer_forget(answer) -> None:
+    """Remove an answer from memory (after a 👎): it must not ground later answers."""
+    Chunk.objects.filter(message=answer).delete()

@@ -76,6 +76,34 @@ def streaming_message(agent_name: str, partial_text: str) -> SlackMessage:
     )
 
 
+FEEDBACK_UP_ACTION = "answer_feedback_up"
+FEEDBACK_DOWN_ACTION = "answer_feedback_down"
+
+
+def feedback_buttons(answer_id: int) -> dict:
+    """👍/👎 under an answer; the value carries the answer's id within its tenant."""
+    return {
+        "type": "actions",
+        "block_id": f"feedback-{answer_id}",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": FEEDBACK_UP_ACTION,
+                "text": {"type": "plain_text", "text": "👍", "emoji": True},
+                "value": str(answer_id),
+                "accessibility_label": _("This answer helped"),
+            },
+            {
+                "type": "button",
+                "action_id": FEEDBACK_DOWN_ACTION,
+                "text": {"type": "plain_text", "text": "👎", "emoji": True},
+                "value": str(answer_id),
+                "accessibility_label": _("This answer was wrong or unhelpful"),
+            },
+        ],
+    }
+
+
 def sources_context(sources: list[str]) -> dict:
     """ "Sources: [1] Deploy runbook › Rollback · [2] …", or that nothing matched."""
     if not sources:
@@ -92,6 +120,7 @@ def answer_message(
     model: str,
     seconds: float,
     sources: list[str] | None = None,
+    answer_id: int | None = None,
 ) -> SlackMessage:
     body = markdown_to_mrkdwn(text.strip()) or _("(the model returned an empty answer)")
     pieces = _split(body, SECTION_TEXT_LIMIT)[: MAX_BLOCKS - 1]
@@ -101,9 +130,11 @@ def answer_message(
         "model": model,
         "seconds": seconds,
     }
-    blocks = [*(_section(p) for p in pieces[: MAX_BLOCKS - 2])]
+    blocks = [*(_section(p) for p in pieces[: MAX_BLOCKS - 3])]
     if sources is not None:
         blocks.append(sources_context(sources))
+    if answer_id is not None:
+        blocks.append(feedback_buttons(answer_id))
     blocks.append(_context(footer))
     return SlackMessage(text=body[:FALLBACK_TEXT_LIMIT], blocks=blocks)
 
