@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import argparse
 import array
+import functools
 import hashlib
 import math
 import operator
@@ -93,8 +94,14 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _vector_text(values) -> str:
-    return "[" + ",".join(f"{value:.6f}" for value in values) + "]"
+@functools.cache
+def _vector_format(dim: int) -> str:
+    return "[" + ",".join(["%.6f"] * dim) + "]"
+
+
+def _vector_text(values: list[float]) -> str:
+    """pgvector's text form, ``[v1,v2,…]`` (one %-format of a tuple: the fastest in stdlib)."""
+    return _vector_format(len(values)) % tuple(values)
 
 
 # --- synthetic data ---------------------------------------------------------------------------
@@ -112,15 +119,15 @@ class Corpus:
         base_scale = [(i + 1) ** -0.5 for i in range(dim)]
         noise_norm = math.sqrt(sum(s * s for s in base_scale) * (256**2 - 1) / 12)
         centroid_norm = noise_norm / spread
-        self.centroids: list[array.array] = []
-        self.scales: list[array.array] = []
+        self.centroids: list[list[float]] = []
+        self.scales: list[list[float]] = []
         for _ in range(clusters):
             direction = [rng.gauss(0.0, 1.0) for _ in range(dim)]
             norm = math.hypot(*direction)
-            self.centroids.append(array.array("d", (x * centroid_norm / norm for x in direction)))
+            self.centroids.append([x * centroid_norm / norm for x in direction])
             scale = base_scale[:]
             rng.shuffle(scale)
-            self.scales.append(array.array("d", scale))
+            self.scales.append(scale)
         self._noise_norm = noise_norm
         syllables = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
         words: set[str] = set()
@@ -133,7 +140,7 @@ class Corpus:
 
     def sample(self, rng: random.Random, cluster: int) -> list[float]:
         """One unit vector of ``cluster``: centroid + shaped noise, normalised."""
-        noise = array.array("b", rng.randbytes(self.dim))
+        noise = array.array("b", rng.randbytes(self.dim))  # uniform in -128..127
         shaped = map(operator.mul, noise, self.scales[cluster])
         vector = list(map(operator.add, self.centroids[cluster], shaped))
         inverse = 1.0 / math.hypot(*vector)
@@ -270,8 +277,10 @@ class Loader:
                     generating += time.perf_counter() - tick
                     copy.write(line)
             self.rows = batch_end
-            print(f"\r  loaded {self.rows:,}/{target:,}", end="", flush=True)
-        print("\r", end="")
+            if sys.stdout.isatty():
+                print(f"\r  loaded {self.rows:,}/{target:,}", end="", flush=True)
+        if sys.stdout.isatty():
+            print("\r" + " " * 40 + "\r", end="")
         return time.perf_counter() - started, generating
 
 
@@ -349,13 +358,13 @@ def _timed(sql: str, params, *, exact: bool) -> tuple[float, list[int]]:
     return elapsed, [row[0] for row in rows]
 
 
-def explain(sql: str, params, *, exact: bool) -> str:
+def explain(sql: str, params, *, exact: bool, analyze: bool = True) -> str:
     from django.db import connection, transaction
 
     with transaction.atomic(), connection.cursor() as cursor:
         if exact:
             cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+        cursor.execute(("EXPLAIN (ANALYZE, BUFFERS) " if analyze else "EXPLAIN ") + sql, params)
         plan = "\n".join("    " + row[0] for row in cursor.fetchall())
     # The query vector's 768 numbers would bury the plan.
     return VECTOR_LITERAL_RE.sub("'[…query vector…]'", plan)
@@ -519,6 +528,7 @@ class SizeResult:
     index_mb: float
     exact: ExactResult
     hnsw: list[HnswResult]
+    plan: str  # what the planner picks for the product query: "hnsw" or "seq"
 
     @property
     def chosen(self) -> HnswResult:
@@ -539,8 +549,10 @@ def machine_facts() -> list[str]:
     vector = _fetch_one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
     shared_buffers = _fetch_one("SHOW shared_buffers")
     workers = _fetch_one("SHOW max_parallel_workers_per_gather")
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     return [
-        f"CPU cores: {os.cpu_count()}   RAM: {memory}   Python {sys.version.split()[0]}",
+        f"CPU cores: {os.cpu_count()}   RAM: {memory}   Python {sys.version.split()[0]}   "
+        f"load average at start: {load}",
         f"PostgreSQL {version}   pgvector {vector}   shared_buffers {shared_buffers}   "
         f"max_parallel_workers_per_gather {workers}",
     ]
@@ -573,7 +585,7 @@ def report(results: list[SizeResult], ingest: list[tuple], args, facts: list[str
     header = (
         f"{'size':>9} {'load s':>7} {'(gen s)':>7} {'index s':>7} {'build s':>7} "
         f"{'tbl MB':>7} {'idx MB':>7} {'ef':>4} {'HNSW p50':>8} {'HNSW p95':>8} "
-        f"{'exact p50':>9} {'exact p95':>9} {'speed-up':>8} {'rec@10':>6}"
+        f"{'exact p50':>9} {'exact p95':>9} {'speed-up':>8} {'rec@10':>6} {'plan':>4}"
     )
     print(header)
     print("-" * len(header))
@@ -591,12 +603,12 @@ def report(results: list[SizeResult], ingest: list[tuple], args, facts: list[str
             speedup = result.exact.p95 / hnsw.p95 if hnsw.p95 else float("inf")
             print(
                 f"{prefix} {hnsw.ef_search:>4} {hnsw.p50:>8.2f} {hnsw.p95:>8.2f} "
-                f"{exact} {speedup:>7.0f}x {hnsw.recall:>6.3f}"
+                f"{exact} {speedup:>7.0f}x {hnsw.recall:>6.3f} {result.plan:>4}"
             )
     print(
         "(times in ms; load = generate + COPY of the rows added at that size, index = CREATE "
         "INDEX over all rows; HNSW = top-5, exact = seq scan top-10; speed-up = exact p95 / "
-        "HNSW p95)"
+        "HNSW p95; plan = what the planner picks for the product query at that size)"
     )
 
     largest = results[-1]
@@ -774,7 +786,11 @@ def main() -> int:
                     hnsw.append(hnsw_measure(queries, exact, ef))
                 while hnsw[-1].recall < TARGET_RECALL and hnsw[-1].ef_search * 2 <= MAX_EF_SEARCH:
                     hnsw.append(hnsw_measure(queries, exact, hnsw[-1].ef_search * 2))
-                result = SizeResult(size, load_s, gen_s, index_s, table_mb, index_mb, exact, hnsw)
+                plan = explain(*product_sql(queries[0].vector, 5), exact=False, analyze=False)
+                plan = "hnsw" if INDEX_NAME in plan else "seq"
+                result = SizeResult(
+                    size, load_s, gen_s, index_s, table_mb, index_mb, exact, hnsw, plan
+                )
                 results.append(result)
                 for item in hnsw:
                     print(
@@ -806,7 +822,10 @@ def main() -> int:
                 ingest.append((label, *ingest_measure(corpus, args.ingest_docs, args.dim, "full")))
         connection.close()
         report(results, ingest, args, facts)
-        print(f"\ntotal wall time: {time.perf_counter() - wall_started:.0f} s")
+        load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+        print(f"\nload average at the end: {load} (above ~0.5 before the run: other processes")
+        print("shared the 2 cores, so the timings are pessimistic)")
+        print(f"total wall time: {time.perf_counter() - wall_started:.0f} s")
         return 0
     finally:
         try:

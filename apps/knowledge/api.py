@@ -10,7 +10,7 @@ selectors and back; every error comes out as ``{"error": "<one line>"}``, plus `
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, generics, status
 from rest_framework.pagination import PageNumberPagination
@@ -20,7 +20,7 @@ from rest_framework.views import APIView, exception_handler
 
 from apps.knowledge.models import Chunk, Document
 from apps.knowledge.parsing import DocumentError
-from apps.knowledge.selectors import knowledge_search
+from apps.knowledge.selectors import document_list, knowledge_search
 from apps.knowledge.serializers import (
     DocumentDetailSerializer,
     DocumentListQuerySerializer,
@@ -31,8 +31,7 @@ from apps.knowledge.serializers import (
     KnowledgeSearchQuerySerializer,
 )
 from apps.knowledge.services import (
-    document_embed_enqueue,
-    document_ingest,
+    document_upload,
     document_validate_size,
 )
 
@@ -91,17 +90,6 @@ class DocumentPagination(PageNumberPagination):
     max_page_size = 200
 
 
-def _documents_with_chunk_count() -> QuerySet[Document]:
-    # Only live chunks count: they are what search sees; a new version's chunks stay hidden
-    # until all of them are embedded.
-    # Explicit order: Meta.ordering is dropped from the GROUP BY query that counting makes.
-    return (
-        Document.objects.select_related("agent")
-        .annotate(chunk_count=Count("chunks", filter=Q(chunks__is_live=True)))
-        .order_by("key")
-    )
-
-
 class DocumentListUploadView(KnowledgeAPIView, generics.ListAPIView):
     """``GET``: this tenant's documents (``?status=``, paginated).
     ``POST`` (multipart): upload one file; same key and bytes again change nothing."""
@@ -112,7 +100,7 @@ class DocumentListUploadView(KnowledgeAPIView, generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Document]:
         query = DocumentListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        documents = _documents_with_chunk_count()
+        documents = document_list()
         if "status" in query.validated_data:
             documents = documents.filter(status=query.validated_data["status"])
         return documents
@@ -136,18 +124,15 @@ class DocumentListUploadView(KnowledgeAPIView, generics.ListAPIView):
             raise UploadTooLarge(str(exc)) from exc
         key = upload_request.validated_data.get("key") or upload.name
         try:
-            outcome = document_ingest(
+            outcome = document_upload(
                 key=key,
                 name=upload.name,
                 data=upload.read(),
-                source=Document.Source.UPLOAD,
                 agent=upload_request.validated_data.get("agent"),
             )
         except DocumentError as exc:
             raise DocumentRejected(str(exc)) from exc
-        document = _documents_with_chunk_count().get(key=key)
-        if outcome != "unchanged":
-            document_embed_enqueue(document)
+        document = document_list().get(key=key)
         body = DocumentUploadResultSerializer(document, context={"outcome": outcome}).data
         return Response(
             body, status=status.HTTP_200_OK if outcome == "unchanged" else status.HTTP_201_CREATED
@@ -175,7 +160,7 @@ class DocumentDetailView(KnowledgeAPIView, generics.RetrieveDestroyAPIView):
 
     def get_queryset(self) -> QuerySet[Document]:
         live_chunks = Chunk.objects.filter(is_live=True).order_by("position")
-        return _documents_with_chunk_count().prefetch_related(
+        return document_list().prefetch_related(
             Prefetch(
                 "chunks",
                 queryset=live_chunks[:DOCUMENT_CHUNKS_SHOWN],

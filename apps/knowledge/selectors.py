@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from pgvector.django import CosineDistance
 
 from apps.agents.models import Agent
-from apps.knowledge.models import Chunk
+from apps.knowledge.models import Chunk, Document
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion: dampens the top ranks' weight
 CANDIDATES_PER_METHOD = 40
@@ -32,6 +32,17 @@ class KnowledgeHit:
     similarity: float | None  # cosine similarity of the vector match, None if text-only
     text_rank: float | None  # ts_rank of the full-text match, None if vector-only
     score: float  # fused score (higher is better)
+
+
+def document_list() -> QuerySet[Document]:
+    """This tenant's documents with ``chunk_count``: live chunks only, the ones search sees
+    (a new version's chunks stay hidden until all of them are embedded)."""
+    # Explicit order: Meta.ordering is dropped from the GROUP BY query that counting makes.
+    return (
+        Document.objects.select_related("agent")
+        .annotate(chunk_count=Count("chunks", filter=Q(chunks__is_live=True)))
+        .order_by("key")
+    )
 
 
 def _scope(agent: Agent | None) -> QuerySet[Chunk]:

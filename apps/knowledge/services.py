@@ -105,6 +105,17 @@ def document_ingest(
     return "updated" if existing else "added"
 
 
+def document_upload(*, key: str, name: str, data: bytes, agent: Agent | None = None) -> str:
+    """A document uploaded through the API or the dashboard: ingest it, and have the worker
+    embed it when it changed. Returns the ingest outcome."""
+    outcome = document_ingest(
+        key=key, name=name, data=data, source=Document.Source.UPLOAD, agent=agent
+    )
+    if outcome != "unchanged":
+        document_embed_enqueue(Document.objects.get(key=key))
+    return outcome
+
+
 def _batches(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
