@@ -3,8 +3,10 @@
 from django.urls import include, path
 
 from apps.core.admin_sites import tenant_admin_site
+from apps.knowledge.views import knowledge_documents
 
 urlpatterns = [
     path("admin/", tenant_admin_site.urls),
     path("api/knowledge/", include("apps.knowledge.urls")),
+    path("knowledge/", knowledge_documents, name="knowledge-documents"),
 ]

@@ -1,0 +1,43 @@
+"""The tenant's knowledge page: list documents, upload one (staff of this tenant only)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from apps.knowledge.forms import DocumentUploadForm
+from apps.knowledge.parsing import DocumentError
+from apps.knowledge.selectors import document_list
+from apps.knowledge.services import document_upload
+
+OUTCOME_MESSAGES = {
+    "added": _("%(name)s was added; it is being indexed."),
+    "updated": _("%(name)s was updated; the new version is being indexed."),
+    "unchanged": _("%(name)s is unchanged; nothing to do."),
+}
+
+
+@staff_member_required(login_url="/admin/login/")
+def knowledge_documents(request):
+    form = DocumentUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            outcome = document_upload(
+                key=upload.name,
+                name=upload.name,
+                data=upload.read(),
+                agent=form.cleaned_data["agent"],
+            )
+        except DocumentError as exc:
+            form.add_error("file", str(exc))
+        else:
+            messages.success(request, str(OUTCOME_MESSAGES[outcome]) % {"name": upload.name})
+            return redirect("knowledge-documents")
+    context = {
+        "form": form,
+        "documents": document_list()[:500],
+        "max_mib": settings.KNOWLEDGE_MAX_FILE_BYTES // (1024 * 1024),
+    }
+    return render(request, "knowledge/documents.html", context, status=400 if form.errors else 200)
