@@ -208,6 +208,27 @@ def folder_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
     return found
 
 
+def file_ingest(
+    report: IngestReport, *, key: str, file: Path, source: str, agent: Agent | None = None
+) -> None:
+    """Ingest one file from disk, recording the outcome (or the one-line reason it was
+    skipped) in ``report``; a bad file never stops the others."""
+    if not supported_extension(file):
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        report.failed.append((key, f"unsupported file type (supported: {supported})"))
+        return
+    try:
+        outcome = document_ingest(
+            key=key, name=file.name, data=file.read_bytes(), source=source, agent=agent
+        )
+    except DocumentError as exc:
+        report.failed.append((key, str(exc)))
+    except OSError as exc:
+        report.failed.append((key, f"cannot read: {exc.strerror}"))
+    else:
+        getattr(report, outcome).append(key)
+
+
 def starter_packs_load() -> IngestReport:
     """Load the shipped starter knowledge of every agent this tenant has into its knowledge
     base (``knowledge_base/<agent slug>/*.md``), and enqueue the embeddings. Idempotent."""
@@ -220,18 +241,9 @@ def starter_packs_load() -> IngestReport:
             continue
         for file in sorted(folder.glob("*.md")):
             key = f"starter/{folder.name}/{file.name}"
-            try:
-                outcome = document_ingest(
-                    key=key,
-                    name=file.name,
-                    data=file.read_bytes(),
-                    source=Document.Source.STARTER_PACK,
-                    agent=agent,
-                )
-            except DocumentError as exc:
-                report.failed.append((key, str(exc)))
-                continue
-            getattr(report, outcome).append(key)
+            file_ingest(
+                report, key=key, file=file, source=Document.Source.STARTER_PACK, agent=agent
+            )
     for document in Document.objects.filter(key__in=report.changed):
         document_embed_enqueue(document)
     return report

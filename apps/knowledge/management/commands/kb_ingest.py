@@ -8,15 +8,13 @@ from tqdm import tqdm
 
 from apps.agents.models import Agent
 from apps.knowledge.models import Document
-from apps.knowledge.parsing import SUPPORTED_EXTENSIONS, DocumentError
 from apps.knowledge.services import (
     EmbeddingError,
     IngestReport,
     document_embed,
     document_embed_enqueue,
-    document_ingest,
+    file_ingest,
     folder_files,
-    supported_extension,
 )
 from apps.tenants.selectors import tenant_get_by_schema
 
@@ -59,24 +57,9 @@ class Command(BaseCommand):
         files = folder_files(roots)
         for file, root in tqdm(files, desc="reading", unit="file", file=self.stderr._out):
             key = str(Path(root.name) / file.relative_to(root)) if file != root else file.name
-            if not supported_extension(file):
-                supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-                report.failed.append((key, f"unsupported file type (supported: {supported})"))
-                continue
-            try:
-                outcome = document_ingest(
-                    key=key,
-                    name=file.name,
-                    data=file.read_bytes(),
-                    source=Document.Source.COMMAND_LINE,
-                    agent=agent,
-                )
-            except DocumentError as exc:
-                report.failed.append((key, str(exc)))
-            except OSError as exc:
-                report.failed.append((key, f"cannot read: {exc.strerror}"))
-            else:
-                getattr(report, outcome).append(key)
+            file_ingest(
+                report, key=key, file=file, source=Document.Source.COMMAND_LINE, agent=agent
+            )
         return report
 
     def _embed(self, report: IngestReport, *, no_embed: bool) -> list[tuple[str, str]]:
