@@ -121,6 +121,18 @@ def _batches(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
+def _embeddings_store(chunks: list[Chunk]) -> None:
+    """One prepared UPDATE per chunk, sent together: Django's bulk_update would build one
+    huge CASE expression with every 768-number vector inlined, several times slower."""
+    table = Chunk._meta.db_table
+    field = Chunk._meta.get_field("embedding")
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f'UPDATE "{table}" SET embedding = %s::vector WHERE id = %s',  # noqa: S608
+            [(field.get_db_prep_value(chunk.embedding, connection), chunk.pk) for chunk in chunks],
+        )
+
+
 def chunks_embed(
     chunks: list[Chunk],
     *,
@@ -140,7 +152,7 @@ def chunks_embed(
                     f"EMBEDDING_DIMENSIONS is {settings.EMBEDDING_DIMENSIONS}"
                 )
             chunk.embedding = vector
-        Chunk.objects.bulk_update(batch, ["embedding"])
+        _embeddings_store(batch)
         if on_progress:
             on_progress(len(batch))
 
