@@ -199,6 +199,9 @@ CHANNEL_LAYERS = {
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_RESULT_EXPIRES = 3600
+# One result backend per process, not one per thread: web requests each run in a fresh thread
+# and would otherwise build a new Redis backend on every enqueue.
+CELERY_RESULT_BACKEND_THREAD_SAFE = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -299,6 +302,7 @@ SLACK_BOT_SCOPES = env_list(
 # Streaming answers edit the placeholder message at most this often (Slack rate limits
 # chat.update at about one call per second per channel).
 SLACK_UPDATE_INTERVAL_S = float(env_str("SLACK_UPDATE_INTERVAL_S", "1.0"))
+SLACK_ROUTE_CACHE_S = float(env_str("SLACK_ROUTE_CACHE_S", "10"))
 # How many earlier turns of a thread go into the prompt.
 CONVERSATION_HISTORY_TURNS = env_int("CONVERSATION_HISTORY_TURNS", 10)
 

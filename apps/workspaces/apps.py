@@ -5,3 +5,6 @@ class WorkspacesConfig(AppConfig):
     name = "apps.workspaces"
     label = "workspaces"
     verbose_name = "Slack workspaces"
+
+    def ready(self) -> None:
+        from apps.workspaces import signals  # noqa: F401 - connects the receivers

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+
+from django.conf import settings
 
 from apps.workspaces.models import SlackWorkspace
 
@@ -34,3 +37,34 @@ def slack_team_route(*, team_id: str) -> SlackTeamRoute | None:
     if row is None:
         return None
     return SlackTeamRoute(team_id=team_id, bot_user_id=row[0], schema_name=row[1], language=row[2])
+
+
+# team_id -> (expires_at, route). Per process: Slack sends events in bursts, and the ack path
+# should not spend a database round trip per event re-reading a row that almost never changes.
+# Writes in this process clear it (signals.py); other processes see a change within the TTL.
+_route_cache: dict[str, tuple[float, SlackTeamRoute]] = {}
+_ROUTE_CACHE_MAX_ENTRIES = 10_000
+
+
+def slack_team_route_cached(*, team_id: str) -> SlackTeamRoute | None:
+    """``slack_team_route`` behind a short per-process cache (``SLACK_ROUTE_CACHE_S``).
+
+    Unknown teams are never cached, so a workspace installed a second ago is routed at once.
+    """
+    ttl = settings.SLACK_ROUTE_CACHE_S
+    now = time.monotonic()
+    cached = _route_cache.get(team_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    route = slack_team_route(team_id=team_id)
+    if route is None or ttl <= 0:
+        _route_cache.pop(team_id, None)
+        return route
+    if len(_route_cache) >= _ROUTE_CACHE_MAX_ENTRIES:
+        _route_cache.clear()
+    _route_cache[team_id] = (now + ttl, route)
+    return route
+
+
+def slack_team_route_cache_clear() -> None:
+    _route_cache.clear()

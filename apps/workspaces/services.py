@@ -94,6 +94,29 @@ def slack_workspace_connect(
     return WorkspaceResult(workspace=workspace, created=created)
 
 
+def slack_workspace_disconnect(*, team_id: str, reason: str) -> bool:
+    """Slack says the app is gone from a team (uninstalled, or its bot token revoked).
+
+    The token is erased (it no longer works, and a dead secret is still a secret) and the team
+    stops being routed: its later requests are acknowledged and dropped, and questions already
+    stored fail with a clear reason instead of calling Slack with a revoked token. Installing
+    again (OAuth or ``connect_slack``) brings the workspace back. Returns whether one changed.
+    """
+    with transaction.atomic():
+        workspace = (
+            SlackWorkspace.objects.select_for_update()
+            .filter(team_id=team_id, is_active=True)
+            .first()
+        )
+        if workspace is None:
+            return False
+        workspace.is_active = False
+        workspace.bot_token = ""
+        workspace.save(update_fields=["is_active", "bot_token", "updated_at"])
+    logger.info("Slack workspace %s disconnected (%s)", team_id, reason)
+    return True
+
+
 # --- "Add to Slack" (OAuth v2 install) -------------------------------------------------------
 
 INSTALL_STATE_TTL = timedelta(minutes=10)

@@ -16,8 +16,7 @@ from slack_bolt.authorization import AuthorizeResult
 
 from apps.integrations.slack.client import slack_web_client
 from apps.integrations.slack.handlers import commands, events, interactivity
-
-ROUTE_CONTEXT_KEY = "jamono_route"
+from apps.integrations.slack.inbound import ROUTE_CONTEXT_KEY
 
 
 def _authorize(context, enterprise_id, team_id) -> AuthorizeResult | None:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from apps.workspaces.selectors import SlackTeamRoute, slack_team_route
+from apps.workspaces.selectors import SlackTeamRoute, slack_team_route_cached
 
 MAX_REQUEST_AGE_S = 5 * 60
 MAX_BODY_BYTES = 1_000_000
@@ -114,7 +114,11 @@ def slack_request_read(
     )
 
 
+# Where the view hands the tenant route to Bolt's authorize step and to the listeners.
+ROUTE_CONTEXT_KEY = "jamono_route"
+
+
 def slack_route_for(inbound: SlackInbound) -> SlackTeamRoute | None:
     if not inbound.team_id:
         return None
-    return slack_team_route(team_id=inbound.team_id)
+    return slack_team_route_cached(team_id=inbound.team_id)

@@ -9,14 +9,22 @@ from django.views.decorators.http import require_POST
 from slack_bolt.adapter.django.handler import to_django_response
 from slack_bolt.request import BoltRequest
 
-from apps.integrations.slack.bolt_app import ROUTE_CONTEXT_KEY, bolt_app_build
+from apps.integrations.slack.bolt_app import bolt_app_build
 from apps.integrations.slack.inbound import (
+    ROUTE_CONTEXT_KEY,
     SlackRequestError,
     slack_request_read,
     slack_route_for,
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _connection_release() -> None:
+    """Give the database connection back to the pool now rather than after the response is
+    flushed: under a burst of events the pool, not the database, is what requests wait for."""
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 @csrf_exempt
@@ -57,6 +65,7 @@ def slack_events(request):
             bolt_response = bolt_app_build(settings.SLACK_API_URL).dispatch(bolt_request)
     finally:
         connection.set_schema_to_public()
+        _connection_release()
     if bolt_response.status == 404:
         # An event type no listener wants: acknowledge it, or Slack retries it for nothing.
         return HttpResponse(status=200)

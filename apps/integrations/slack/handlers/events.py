@@ -2,6 +2,8 @@
 
 from apps.conversations.services import slack_question_store
 from apps.integrations.slack.event_rules import question_from_mention, question_from_message
+from apps.integrations.slack.inbound import ROUTE_CONTEXT_KEY
+from apps.workspaces.services import slack_workspace_disconnect
 
 
 def on_app_mention(body: dict, event: dict, context) -> None:
@@ -16,6 +18,24 @@ def on_message(body: dict, event: dict, context) -> None:
         slack_question_store(question[0], thread_key=question[1])
 
 
+# Bolt skips authorize for these two events (the token is dead), so the bot and team come from
+# the route the view resolved, not from ``context.bot_user_id``.
+def on_app_uninstalled(context) -> None:
+    route = context[ROUTE_CONTEXT_KEY]
+    slack_workspace_disconnect(team_id=route.team_id, reason="app uninstalled")
+
+
+def on_tokens_revoked(event: dict, context) -> None:
+    route = context[ROUTE_CONTEXT_KEY]
+    tokens = event.get("tokens") if isinstance(event.get("tokens"), dict) else {}
+    revoked_bots = tokens.get("bot") if isinstance(tokens.get("bot"), list) else []
+    # Only the bot token matters: Jamono holds no user tokens.
+    if route.bot_user_id in revoked_bots:
+        slack_workspace_disconnect(team_id=route.team_id, reason="bot token revoked")
+
+
 def register(app) -> None:
     app.event("app_mention")(on_app_mention)
     app.event("message")(on_message)
+    app.event("app_uninstalled")(on_app_uninstalled)
+    app.event("tokens_revoked")(on_tokens_revoked)
