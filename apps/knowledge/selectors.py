@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
 from pgvector.django import CosineDistance
 
@@ -18,6 +19,10 @@ RRF_K = 60  # the usual constant of reciprocal rank fusion: dampens the top rank
 CANDIDATES_PER_METHOD = 40
 WORD_RE = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
 MAX_QUERY_WORDS = 32
+# Expected chunks the full-text leg ranks (each one is a heap row read and a ts_rank), and a
+# hard ceiling for when the statistics are off.
+TEXT_MATCH_BUDGET = 5_000
+TEXT_MATCH_CEILING = 20_000
 
 
 @dataclass(frozen=True)
@@ -66,37 +71,87 @@ def knowledge_vector_candidates(
     return [(pk, 1.0 - float(distance)) for pk, distance in rows]
 
 
-def any_word_query(query: str) -> SearchQuery | None:
-    """A full-text query matching chunks that hold ANY of the words of ``query``.
+def query_words(query: str) -> list[str]:
+    """The searchable words of ``query``, lowercased, deduplicated, in order (at most 32)."""
+    return list(dict.fromkeys(WORD_RE.findall(query.lower())))[:MAX_QUERY_WORDS]
+
+
+# The planner's own statistics (pg_stats, refreshed by autovacuum's ANALYZE) on how often each
+# frequent lexeme occurs in this schema's chunks, with the table's row estimate. A word outside
+# the most-common list is taken at half its least frequent entry, as the planner does.
+_LEXEME_FREQUENCY_SQL = """
+WITH stats AS (
+    SELECT unnest(most_common_elems::text::text[]) AS lexeme,
+           unnest(most_common_elem_freqs) AS freq
+    FROM pg_stats
+    WHERE schemaname = current_schema() AND tablename = %s AND attname = 'search_vector'
+)
+SELECT words.lexeme,
+       coalesce(stats.freq, (SELECT min(freq) / 2 FROM stats WHERE lexeme IS NOT NULL), 0),
+       (SELECT reltuples FROM pg_class WHERE oid = %s::regclass)
+FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS words(lexeme)
+LEFT JOIN stats ON stats.lexeme = words.lexeme
+"""
+
+
+def selective_word_query(query: str, *, budget: int = TEXT_MATCH_BUDGET) -> SearchQuery | None:
+    """A full-text query matching chunks that hold ANY of the telling words of ``query``.
 
     People ask in sentences ("payments-api is stuck in ImagePullBackOff, how do I roll
     back?"): requiring every word would match nothing, so words are OR-ed and the rank
-    rewards chunks that hold more of them. Each word is quoted, so no input can inject
-    tsquery operators.
+    rewards chunks that hold more of them. But a word in half of a 1M-chunk collection
+    ("kubectl") would make this leg rank half the table and says little about which chunk
+    answers, while "ImagePullBackOff" says a lot and is what this leg exists for. So words go
+    in rarest first while the expected number of matching chunks stays within ``budget``; the
+    rarest is always kept, and on a small knowledge base (or before PostgreSQL has statistics)
+    every word is. Words reach PostgreSQL as a bound parameter and come back as lexemes of
+    ``[a-z0-9_.-]``, so no input can inject tsquery operators.
     """
-    words = list(dict.fromkeys(WORD_RE.findall(query.lower())))[:MAX_QUERY_WORDS]
+    words = query_words(query)
     if not words:
         return None
+    table = Chunk._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(_LEXEME_FREQUENCY_SQL, [table, table, " ".join(words)])
+        rows = cursor.fetchall()
+    if not rows:
+        return None  # only stop words
+    table_rows = rows[0][2] or 0
+    kept, expected = [], 0.0
+    for lexeme, frequency, _ in sorted(rows, key=lambda row: (row[1], row[0])):
+        if kept and table_rows > 0 and expected + frequency * table_rows > budget:
+            break
+        kept.append(lexeme)
+        expected += frequency * max(table_rows, 0)
+    # Lexemes are already stemmed by the 'english' configuration: 'simple' keeps them as is.
     return SearchQuery(
-        " | ".join(f"'{word}'" for word in words), search_type="raw", config="english"
+        " | ".join(f"'{lexeme}'" for lexeme in kept), search_type="raw", config="simple"
     )
 
 
 def knowledge_text_candidates(
     query: str, *, agent: Agent | None = None, limit: int = CANDIDATES_PER_METHOD
 ) -> list[tuple[int, float]]:
-    """(chunk id, ts_rank), best first, holding words of ``query``."""
-    search = any_word_query(query)
+    """(chunk id, ts_rank), best first, holding the telling words of ``query``."""
+    search = selective_word_query(query)
     if search is None:
         return []
-    rows = (
+    # Ranked in the same scan that finds them, under a ceiling for when the statistics are
+    # off (they are estimates); the ORM cannot select from a subquery, so it is wrapped here.
+    matching = (
         _scope(agent)
         .filter(search_vector=search)
         .annotate(rank=SearchRank(F("search_vector"), search))
-        .order_by("-rank", "pk")
-        .values_list("pk", "rank")[:limit]
+        .order_by()
+        .values_list("pk", "rank")[:TEXT_MATCH_CEILING]
     )
-    return [(pk, float(rank)) for pk, rank in rows]
+    sql, params = matching.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT * FROM ({sql}) AS matching ORDER BY 2 DESC, 1 LIMIT %s",  # noqa: S608
+            [*params, limit],
+        )
+        return [(pk, float(rank)) for pk, rank in cursor.fetchall()]
 
 
 def knowledge_search(
