@@ -3,7 +3,6 @@ rows it ranks, using PostgreSQL's own statistics of this tenant's chunks."""
 
 import pytest
 from django.db import connection
-from django.db.models import Func, TextField
 from django_tenants.utils import schema_context
 
 from apps.knowledge.models import Chunk, Document
@@ -13,11 +12,12 @@ CHUNKS = 3000
 
 
 def _lexemes(search) -> set[str]:
-    tree = (
-        Chunk.objects.annotate(tree=Func(search, function="querytree", output_field=TextField()))
-        .values_list("tree", flat=True)
-        .first()
-    )
+    config, raw = search.get_source_expressions()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT querytree(to_tsquery(%s::regconfig, %s))", [config.config.value, raw.value]
+        )
+        tree = cursor.fetchone()[0]
     return {part.strip(" '") for part in tree.split("|")}
 
 
