@@ -13,8 +13,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
+from pgvector import Vector
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from apps.agents.models import Agent
 from apps.integrations.bases.llm import LLMError, LLMProvider
@@ -121,15 +125,33 @@ def _batches(items: list, size: int) -> Iterable[list]:
         yield items[start : start + size]
 
 
+class _VectorBinaryDumper(Dumper):
+    """pgvector's binary wire format (dimensions, then float4s): packing is ~20x cheaper than
+    writing 768 numbers as text, and the server does not parse them back."""
+
+    format = Format.BINARY
+
+    def dump(self, obj: Vector) -> bytes:
+        return obj.to_binary()
+
+
 def _embeddings_store(chunks: list[Chunk]) -> None:
-    """One prepared UPDATE per chunk, sent together: Django's bulk_update would build one
-    huge CASE expression with every 768-number vector inlined, several times slower."""
+    """One prepared UPDATE per chunk, pipelined, in one transaction (one WAL flush).
+
+    Django's cursors bind parameters client-side, as text; the vectors go through a
+    server-binding psycopg cursor on the same connection instead, in binary. The Django
+    cursor is opened first so the tenant's search_path is set on the connection.
+    """
     table = Chunk._meta.db_table
-    field = Chunk._meta.get_field("embedding")
-    with connection.cursor() as cursor:
+    with (
+        transaction.atomic(),
+        connection.cursor(),
+        psycopg.Cursor(connection.connection) as cursor,
+    ):
+        cursor.adapters.register_dumper(Vector, _VectorBinaryDumper)
         cursor.executemany(
-            f'UPDATE "{table}" SET embedding = %s::vector WHERE id = %s',  # noqa: S608
-            [(field.get_db_prep_value(chunk.embedding, connection), chunk.pk) for chunk in chunks],
+            f'UPDATE "{table}" SET embedding = %b::vector WHERE id = %s',  # noqa: S608
+            [(Vector(chunk.embedding), chunk.pk) for chunk in chunks],
         )
 
 
