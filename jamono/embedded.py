@@ -66,10 +66,30 @@ def _postgres_is_running(pgdata: Path) -> bool:
     return True
 
 
-def postgres_ensure(data_dir: Path) -> EmbeddedServer:
+def default_shared_buffers_mb() -> int:
+    """A quarter of the machine's memory, between PostgreSQL's 128 MB default and 4 GB: the
+    HNSW graph of a large knowledge base is read on every search and every insert, and
+    pgvector slows down several times once it no longer fits in shared buffers."""
+    try:
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    except (ValueError, OSError):
+        return 128
+    return max(128, min(4096, total_mb // 4))
+
+
+def _shared_buffers_mb(conn) -> int:
+    # pg_settings gives shared_buffers in 8 kB pages.
+    return conn.execute(
+        "SELECT setting::bigint * 8 / 1024 FROM pg_settings WHERE name = 'shared_buffers'"
+    ).fetchone()[0]
+
+
+def postgres_ensure(data_dir: Path, *, shared_buffers_mb: int | None = None) -> EmbeddedServer:
     """Start (or attach to) the embedded PostgreSQL 18 and make sure the database exists.
 
     Idempotent. Returns a libpq URL over a Unix socket (the server listens on no TCP port).
+    ``shared_buffers_mb`` is applied when this call starts the server (a restart, once, when
+    the value changed); a server already running keeps its value until its next start.
     """
     import psycopg
 
@@ -85,7 +105,23 @@ def postgres_ensure(data_dir: Path) -> EmbeddedServer:
         # cleanup_mode=None: the server outlives this process; jamono.stack and the test
         # session stop it explicitly when they were the ones that started it.
         server = pgserver.get_server(pgdata, cleanup_mode=None)
+        # pgserver reuses its handle within a process: start it again if it was stopped since.
+        server.ensure_postgres_running()
         admin_url = server.get_uri("postgres")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            resize = (
+                shared_buffers_mb is not None
+                and not was_running
+                and _shared_buffers_mb(conn) != shared_buffers_mb
+            )
+            if resize:
+                conn.execute(f"ALTER SYSTEM SET shared_buffers = '{int(shared_buffers_mb)}MB'")
+        if resize:
+            _postgres_restart(server, pgdata)
+            admin_url = server.get_uri("postgres")
+            logger.info(
+                "Embedded PostgreSQL restarted with shared_buffers %s MB", shared_buffers_mb
+            )
         with psycopg.connect(admin_url, autocommit=True) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]
@@ -95,6 +131,14 @@ def postgres_ensure(data_dir: Path) -> EmbeddedServer:
         if not was_running:
             logger.info("Embedded PostgreSQL started (data in %s)", pgdata)
         return EmbeddedServer(url=server.get_uri(DATABASE_NAME), started_here=not was_running)
+
+
+def _postgres_restart(server, pgdata: Path) -> None:
+    from pgserver import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    server.ensure_postgres_running()  # starts it again, with pgserver's own options
 
 
 def postgres_stop(data_dir: Path) -> None:

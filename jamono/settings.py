@@ -152,7 +152,14 @@ ASGI_APPLICATION = "jamono.asgi.application"
 # --- Database ---------------------------------------------------------------------------------
 
 DATABASE_URL = env_str("DATABASE_URL")
-EMBEDDED_POSTGRES = None if DATABASE_URL else embedded.postgres_ensure(DATA_DIR)
+EMBEDDED_POSTGRES_SHARED_BUFFERS_MB = env_int(
+    "EMBEDDED_POSTGRES_SHARED_BUFFERS_MB", embedded.default_shared_buffers_mb()
+)
+EMBEDDED_POSTGRES = (
+    None
+    if DATABASE_URL
+    else embedded.postgres_ensure(DATA_DIR, shared_buffers_mb=EMBEDDED_POSTGRES_SHARED_BUFFERS_MB)
+)
 _database = dj_database_url.parse(DATABASE_URL or EMBEDDED_POSTGRES.url)
 DATABASES = {
     "default": {
