@@ -232,6 +232,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.knowledge.tasks.documents_embed_waiting_all_tenants",
         "schedule": 900.0,
     },
+    # "Add to Slack" states that can no longer be used.
+    "slack-install-states-purge": {
+        "task": "apps.workspaces.tasks.slack_install_states_purge_task",
+        "schedule": 86400.0,
+    },
 }
 
 # --- Auth, i18n, static -----------------------------------------------------------------------

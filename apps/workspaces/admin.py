@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from apps.workspaces.models import SlackWorkspace
+from apps.workspaces.models import SlackInstallState, SlackWorkspace
 
 
 class SlackWorkspaceForm(forms.ModelForm):
@@ -41,3 +41,20 @@ class SlackWorkspaceAdmin(admin.ModelAdmin):
     list_filter = ["is_active"]
     search_fields = ["team_id", "team_name", "tenant__schema_name"]
     list_select_related = ["tenant"]
+
+
+@admin.register(SlackInstallState)
+class SlackInstallStateAdmin(admin.ModelAdmin):
+    """Read-only: "Add to Slack" attempts, to see why an install did not finish."""
+
+    list_display = ["tenant", "created_at", "expires_at", "consumed_at"]
+    list_filter = ["tenant"]
+    list_select_related = ["tenant"]
+    fields = ["tenant", "created_at", "expires_at", "consumed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -260,6 +260,14 @@ def _slack_install_save(*, tenant: Tenant, install: SlackBotInstall) -> SlackIns
     return SlackInstallResult(workspace=workspace, tenant=tenant, created=result.created)
 
 
+def slack_install_states_purge(*, now=None) -> int:
+    """Delete install states that expired over a day ago (used or not): they can never be
+    used again, and only recent ones help to understand a failed install. Returns how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=1)
+    deleted, _ = SlackInstallState.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted
+
+
 def slack_install_tenant_for_staff(
     *, user: AbstractBaseUser | AnonymousUser, schema_name: str
 ) -> Tenant:

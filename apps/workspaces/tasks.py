@@ -1,0 +1,8 @@
+from celery import shared_task
+
+from apps.workspaces.services import slack_install_states_purge
+
+
+@shared_task(ignore_result=True)
+def slack_install_states_purge_task() -> int:
+    return slack_install_states_purge()
