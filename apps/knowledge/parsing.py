@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
+from django.utils.translation import gettext as _
+
 SUPPORTED_EXTENSIONS: dict[str, str] = {
     ".md": "markdown",
     ".markdown": "markdown",
@@ -52,8 +54,11 @@ def document_parse(*, name: str, data: bytes) -> ParsedDocument:
     kind = SUPPORTED_EXTENSIONS.get(extension)
     if kind is None:
         supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        described = extension or "(no extension)"
-        raise DocumentError(f"unsupported file type {described} (supported: {supported})")
+        described = extension or _("(no extension)")
+        raise DocumentError(
+            _("unsupported file type %(type)s (supported: %(supported)s)")
+            % {"type": described, "supported": supported}
+        )
     fallback_title = _file_title(name)
     if kind == "pdf":
         return _pdf_parse(data, fallback_title=fallback_title)
@@ -107,14 +112,14 @@ def _sections_resolve(raw_sections: list[_RawSection], *, title: str) -> list[Se
         text = _whitespace_tidy(raw.text)
         if not text:
             continue
-        path = tuple(heading for _, heading in raw.headings)
+        path = tuple(heading for _level, heading in raw.headings)
         if not raw.headings or raw.headings[0][0] != 1:
             path = (title, *path)
         sections.append(Section(heading_path=path, text=text))
     if not sections:
         has_headings = any(raw.headings for raw in raw_sections)
         raise DocumentError(
-            "document has only headings, no text" if has_headings else "document is empty"
+            _("document has only headings, no text") if has_headings else _("document is empty")
         )
     return sections
 
@@ -134,9 +139,9 @@ def _text_decode(data: bytes) -> str:
         else:
             text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise DocumentError("not UTF-8 text") from None
+        raise DocumentError(_("not UTF-8 text")) from None
     if "\x00" in text:
-        raise DocumentError("binary data, not text (contains NUL bytes)")
+        raise DocumentError(_("binary data, not text (contains NUL bytes)"))
     return _newlines_normalise(text)
 
 
@@ -481,7 +486,7 @@ def _html_parse(text: str) -> tuple[str, list[_RawSection]]:
         parser.feed(text)
         parser.close()
     except Exception as exc:  # html.parser is lenient; anything left is a broken file
-        raise DocumentError(f"not readable HTML: {_one_line(exc)}") from None
+        raise DocumentError(_("not readable HTML: %(error)s") % {"error": _one_line(exc)}) from None
     return parser.first_h1 or parser.title_tag_text, parser.raw_sections
 
 
@@ -495,7 +500,9 @@ def _pdf_parse(data: bytes, *, fallback_title: str) -> ParsedDocument:
     except DocumentError:
         raise
     except Exception as exc:  # pypdf raises many types on damaged files, not only PdfReadError
-        raise DocumentError(f"not a readable PDF: {_one_line(exc)}") from None
+        raise DocumentError(
+            _("not a readable PDF: %(error)s") % {"error": _one_line(exc)}
+        ) from None
     title = metadata_title or fallback_title
     sections = [
         Section(heading_path=(title, f"page {number}"), text=text)
@@ -503,7 +510,7 @@ def _pdf_parse(data: bytes, *, fallback_title: str) -> ParsedDocument:
         if text
     ]
     if not sections:
-        raise DocumentError("PDF has no extractable text (scanned?)")
+        raise DocumentError(_("PDF has no extractable text (scanned?)"))
     return ParsedDocument(title=title, kind="pdf", sections=sections)
 
 
@@ -512,7 +519,7 @@ def _pdf_read(data: bytes) -> tuple[list[str], str]:
 
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not reader.decrypt(""):
-        raise DocumentError("not a readable PDF: it is encrypted with a password")
+        raise DocumentError(_("not a readable PDF: it is encrypted with a password"))
     page_texts = [
         _whitespace_tidy(_newlines_normalise(page.extract_text() or "")) for page in reader.pages
     ]

@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 from pgvector import Vector
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
@@ -48,7 +49,10 @@ class EmbeddingError(RuntimeError):
 def document_validate_size(*, name: str, size: int) -> None:
     limit = settings.KNOWLEDGE_MAX_FILE_BYTES
     if size > limit:
-        raise DocumentError(f"{name} is {size:,} bytes, over the {limit:,}-byte limit")
+        raise DocumentError(
+            _("%(name)s is %(size)s bytes, over the %(limit)s-byte limit")
+            % {"name": name, "size": f"{size:,}", "limit": f"{limit:,}"}
+        )
 
 
 def document_ingest(
@@ -76,7 +80,7 @@ def document_ingest(
     parsed = document_parse(name=name, data=data)
     drafts = document_chunk(parsed)
     if not drafts:
-        raise DocumentError(f"{name}: no text to index")
+        raise DocumentError(_("%(name)s: no text to index") % {"name": name})
 
     with transaction.atomic():
         document = existing or Document(key=key)

@@ -554,3 +554,14 @@ def test_random_bytes_give_a_document_or_a_document_error_never_another_exceptio
 
 def test_document_error_is_a_value_error():
     assert issubclass(DocumentError, ValueError)
+
+
+def test_the_reason_a_file_is_refused_is_said_in_the_reader_s_language():
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(DocumentError, match=r"^PDF illisible : "):
+        document_parse(name="broken.pdf", data=b"%PDF-1.4 this is not a PDF")
+    with translation.override("fr"), pytest.raises(DocumentError, match="non pris en charge"):
+        document_parse(name="tool.exe", data=b"MZ")
+    with pytest.raises(DocumentError, match=r"^not a readable PDF: "):
+        document_parse(name="broken.pdf", data=b"%PDF-1.4 this is not a PDF")
