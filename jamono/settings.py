@@ -284,6 +284,7 @@ KNOWLEDGE_EMBED_BATCH_SIZE = env_int("KNOWLEDGE_EMBED_BATCH_SIZE", 32)
 # How many chunks go into a prompt, and the least cosine similarity for a vector-only match
 # to count as relevant (a word match always counts).
 KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 5)
+KNOWLEDGE_HNSW_EF_SEARCH = env_int("KNOWLEDGE_HNSW_EF_SEARCH", 200)
 KNOWLEDGE_MIN_SIMILARITY = float(env_str("KNOWLEDGE_MIN_SIMILARITY", "0.5"))
 
 # --- Integrations (each documented in README) -------------------------------------------------

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from pgvector.django import CosineDistance
 
@@ -60,14 +61,27 @@ def _scope(agent: Agent | None) -> QuerySet[Chunk]:
 def knowledge_vector_candidates(
     query_embedding: list[float], *, agent: Agent | None = None, limit: int = CANDIDATES_PER_METHOD
 ) -> list[tuple[int, float]]:
-    """(chunk id, cosine similarity), best first, from the HNSW index."""
-    rows = (
+    """(chunk id, cosine similarity), best first, from the HNSW index.
+
+    ``hnsw.ef_search`` (``KNOWLEDGE_HNSW_EF_SEARCH``) for this query only; iterative scans
+    keep the index going when the agent and liveness filters drop candidates, so a filtered
+    search still returns ``limit`` chunks when there are that many.
+    """
+    ef_search = max(1, min(1000, settings.KNOWLEDGE_HNSW_EF_SEARCH))
+    chunks = (
         _scope(agent)
         .filter(embedding__isnull=False)
         .annotate(distance=CosineDistance("embedding", query_embedding))
         .order_by("distance")
         .values_list("pk", "distance")[:limit]
     )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('hnsw.ef_search', %s, true), "
+            "set_config('hnsw.iterative_scan', 'strict_order', true)",
+            [str(max(ef_search, limit))],
+        )
+        rows = list(chunks)
     return [(pk, 1.0 - float(distance)) for pk, distance in rows]
 
 
