@@ -133,27 +133,29 @@ def postgres_ensure(data_dir: Path, *, shared_buffers_mb: int | None = None) -> 
         return EmbeddedServer(url=server.get_uri(DATABASE_NAME), started_here=not was_running)
 
 
-def _postgres_restart(server, pgdata: Path) -> None:
-    from pgserver import pg_ctl
-
-    user = "pgserver" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-    server.ensure_postgres_running()  # starts it again, with pgserver's own options
-
-
-def postgres_stop(data_dir: Path) -> None:
-    """Stop the embedded PostgreSQL cleanly (fast shutdown: rolls back open transactions)."""
+def _postgres_fast_stop(pgdata: Path) -> None:
+    """Fast shutdown (rolls back open transactions), as the user pgserver runs it as."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
         from pgserver import pg_ctl
 
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+
+
+def _postgres_restart(server, pgdata: Path) -> None:
+    _postgres_fast_stop(pgdata)
+    server.ensure_postgres_running()  # starts it again, with pgserver's own options
+
+
+def postgres_stop(data_dir: Path) -> None:
+    """Stop the embedded PostgreSQL cleanly."""
     pgdata = _postgres_dir(data_dir)
     with _lock(data_dir):
         if not _postgres_is_running(pgdata):
             return
-        user = "pgserver" if os.geteuid() == 0 else None
         with contextlib.suppress(subprocess.CalledProcessError):
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+            _postgres_fast_stop(pgdata)
 
 
 # --- Redis ------------------------------------------------------------------------------------

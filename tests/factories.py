@@ -8,6 +8,7 @@ import uuid
 
 import factory
 
+from apps.knowledge.models import Document
 from apps.tenants.services import tenant_create
 from apps.workspaces.models import SlackWorkspace
 
@@ -37,3 +38,18 @@ class SlackWorkspaceFactory(factory.django.DjangoModelFactory):
     team_name = factory.Sequence(lambda n: f"Workspace {n}")
     bot_user_id = factory.Sequence(lambda n: f"U{n:08d}")
     bot_token = factory.LazyFunction(slack_token)
+
+
+class DocumentFactory(factory.django.DjangoModelFactory):
+    """A knowledge document row (use inside the tenant's schema); chunks are the test's own."""
+
+    class Meta:
+        model = Document
+
+    key = factory.Sequence(lambda n: f"docs/document-{n}.md")
+    title = factory.Sequence(lambda n: f"Document {n}")
+    kind = "markdown"
+    source = Document.Source.UPLOAD
+    content_hash = factory.Sequence(lambda n: f"{n:064x}")
+    size_bytes = 1
+    status = Document.Status.READY

@@ -19,17 +19,19 @@ def database_status() -> str:
     return "ok"
 
 
+def _broker_client() -> redis.Redis:
+    """A short-lived client that gives up after ``HEALTH_TIMEOUT_S`` (use it with ``with``)."""
+    return redis.Redis.from_url(
+        settings.CELERY_BROKER_URL,
+        socket_connect_timeout=HEALTH_TIMEOUT_S,
+        socket_timeout=HEALTH_TIMEOUT_S,
+    )
+
+
 def broker_status() -> str:
     try:
-        client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL,
-            socket_connect_timeout=HEALTH_TIMEOUT_S,
-            socket_timeout=HEALTH_TIMEOUT_S,
-        )
-        try:
+        with _broker_client() as client:
             client.ping()
-        finally:
-            client.close()
     except Exception:
         return "unavailable"
     return "ok"
@@ -38,14 +40,7 @@ def broker_status() -> str:
 def broker_queue_depth(queue: str | None = None) -> int | None:
     """Tasks waiting in the Celery queue (None when the broker does not answer)."""
     try:
-        client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL,
-            socket_connect_timeout=HEALTH_TIMEOUT_S,
-            socket_timeout=HEALTH_TIMEOUT_S,
-        )
-        try:
+        with _broker_client() as client:
             return int(client.llen(queue or settings.CELERY_TASK_DEFAULT_QUEUE))
-        finally:
-            client.close()
     except Exception:
         return None

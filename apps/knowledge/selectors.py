@@ -67,7 +67,8 @@ def knowledge_vector_candidates(
     keep the index going when the agent and liveness filters drop candidates, so a filtered
     search still returns ``limit`` chunks when there are that many.
     """
-    ef_search = max(1, min(1000, settings.KNOWLEDGE_HNSW_EF_SEARCH))
+    # pgvector accepts 1-1000; fewer candidates than ``limit`` could never fill it.
+    ef_search = min(1000, max(1, limit, settings.KNOWLEDGE_HNSW_EF_SEARCH))
     chunks = (
         _scope(agent)
         .filter(embedding__isnull=False)
@@ -79,7 +80,7 @@ def knowledge_vector_candidates(
         cursor.execute(
             "SELECT set_config('hnsw.ef_search', %s, true), "
             "set_config('hnsw.iterative_scan', 'strict_order', true)",
-            [str(max(ef_search, limit))],
+            [str(ef_search)],
         )
         rows = list(chunks)
     return [(pk, 1.0 - float(distance)) for pk, distance in rows]

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 
 from apps.knowledge.models import Chunk, Document
 from apps.knowledge.selectors import knowledge_text_candidates, selective_word_query
+from tests.factories import DocumentFactory
 
 CHUNKS = 3000
 
@@ -26,15 +27,7 @@ def runbooks(tenant_a):
     """3,000 chunks that all say "kubectl", a third say "rollout", one says "ImagePullBackOff";
     analysed, so pg_stats knows how common each word is."""
     with schema_context(tenant_a.schema_name):
-        document = Document.objects.create(
-            key="ops/big.md",
-            title="Big runbook",
-            kind="markdown",
-            source=Document.Source.UPLOAD,
-            content_hash="1" * 64,
-            size_bytes=1,
-            status=Document.Status.READY,
-        )
+        document = DocumentFactory()
         Chunk.objects.bulk_create(
             Chunk(
                 kind=Chunk.Kind.DOCUMENT,

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 
 from apps.knowledge.models import Chunk, Document
 from apps.knowledge.selectors import knowledge_vector_candidates
+from tests.factories import DocumentFactory
 
 
 def _unit(vector):
@@ -24,15 +25,7 @@ def test_hidden_chunks_crowding_the_query_do_not_starve_the_live_results(tenant_
     dim = settings.EMBEDDING_DIMENSIONS
     query = _unit([1.0] + [0.0] * (dim - 1))
     with schema_context(tenant_a.schema_name):
-        document = Document.objects.create(
-            key="crowd.md",
-            title="Crowd",
-            kind="markdown",
-            source=Document.Source.UPLOAD,
-            content_hash="2" * 64,
-            size_bytes=1,
-            status=Document.Status.EMBEDDING,
-        )
+        document = DocumentFactory(status=Document.Status.EMBEDDING)
 
         def chunk(position, *, live, spread):
             return Chunk(
