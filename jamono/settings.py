@@ -108,6 +108,9 @@ ROOT_URLCONF = "jamono.urls_tenants"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = True
 # Served on the public schema whatever the host (Slack routes by team_id, not by host).
 PUBLIC_PATH_PREFIXES = ["/slack/"]
+# `SET search_path` once per connection checkout and schema switch, not before every query:
+# django-tenants forgets it on close, rollback and savepoint rollback (which undo a SET).
+TENANT_LIMIT_SET_CALLS = True
 TENANT_SUBDOMAIN_SUFFIX = env_str("JAMONO_TENANT_DOMAIN_SUFFIX", "localhost")
 
 MIDDLEWARE = [
@@ -160,6 +163,9 @@ EMBEDDED_POSTGRES = (
     if DATABASE_URL
     else embedded.postgres_ensure(DATA_DIR, shared_buffers_mb=EMBEDDED_POSTGRES_SHARED_BUFFERS_MB)
 )
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
+# Threads each web process runs requests on: more than it has connections would only wait.
+WEB_REQUEST_THREADS = env_int("JAMONO_WEB_REQUEST_THREADS", DATABASE_POOL_MAX_SIZE)
 _database = dj_database_url.parse(DATABASE_URL or EMBEDDED_POSTGRES.url)
 DATABASES = {
     "default": {
@@ -172,7 +178,7 @@ DATABASES = {
             **_database.get("OPTIONS", {}),
             "pool": {
                 "min_size": 1,
-                "max_size": env_int("DATABASE_POOL_MAX_SIZE", 10),
+                "max_size": DATABASE_POOL_MAX_SIZE,
                 "timeout": 10,
             },
         },

@@ -1,14 +1,21 @@
-"""The ASGI entry point runs Django's middleware chain synchronously, in one thread hop."""
+"""The ASGI entry point runs Django's request cycle synchronously, in one thread hop, on a
+bounded pool of reused threads."""
 
 import json
 
+import pytest
 from asgiref.sync import async_to_sync, iscoroutinefunction
 from asgiref.testing import ApplicationCommunicator
+from django.db import connection
 
 from jamono.asgi import application, django_asgi_app
+from jamono.asgi_handler import SyncStackASGIHandler
+from tests.apps.core import asgi_urls
 
 
-def asgi_request(path: str, *, method: str = "GET", body: bytes = b"", headers=()) -> tuple:
+def asgi_request(
+    path: str, *, method: str = "GET", body: bytes = b"", headers=(), app=application
+) -> tuple:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -25,12 +32,17 @@ def asgi_request(path: str, *, method: str = "GET", body: bytes = b"", headers=(
     }
 
     async def exchange():
-        communicator = ApplicationCommunicator(application, scope)
+        communicator = ApplicationCommunicator(app, scope)
         await communicator.send_input({"type": "http.request", "body": body})
         start = await communicator.receive_output(timeout=30)
-        content = await communicator.receive_output(timeout=30)
+        content = b""
+        while True:
+            message = await communicator.receive_output(timeout=30)
+            content += message.get("body", b"")
+            if not message.get("more_body"):
+                break
         await communicator.wait(timeout=30)
-        return start["status"], content.get("body", b"")
+        return start["status"], content
 
     return async_to_sync(exchange)()
 
@@ -60,3 +72,46 @@ def test_healthz_answers_through_asgi_with_database_and_broker_up(transactional_
 
     assert status == 200, body
     assert json.loads(body) == {"db": "ok", "broker": "ok"}
+
+
+@pytest.fixture
+def one_thread_handler(settings):
+    """A handler with a single request thread, so consecutive requests share it."""
+    settings.WEB_REQUEST_THREADS = 1
+    settings.PUBLIC_SCHEMA_URLCONF = "tests.apps.core.asgi_urls"
+    handler = SyncStackASGIHandler()
+    asgi_urls.request_threads_hold_a_connection = lambda: _thread_has_open_connection(handler)
+    yield handler
+    handler._executor.shutdown()
+
+
+def _thread_has_open_connection(handler) -> bool:
+    return handler._executor.submit(lambda: connection.connection is not None).result()
+
+
+def test_a_request_does_not_see_what_an_earlier_one_set_on_the_same_thread(one_thread_handler):
+    assert asgi_request("/slack/test/marker-set", app=one_thread_handler)[0] == 200
+
+    status, body = asgi_request("/slack/test/marker-read", app=one_thread_handler)
+
+    assert (status, body) == (200, b"unset")
+
+
+def test_the_database_connection_goes_back_to_the_pool_after_each_request(
+    one_thread_handler, transactional_db
+):
+    status, body = asgi_request("/healthz", app=one_thread_handler)
+
+    assert status == 200, body
+    assert not _thread_has_open_connection(one_thread_handler)
+
+
+# WhiteNoise's files are sync iterators too; production silences this warning (settings.py).
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous")
+def test_a_streamed_response_arrives_whole_and_releases_its_connection(
+    one_thread_handler, transactional_db
+):
+    status, body = asgi_request("/slack/test/streamed", app=one_thread_handler)
+
+    assert (status, body) == (200, b"connection released;part 0;part 1;part 2;")
+    assert not _thread_has_open_connection(one_thread_handler)
