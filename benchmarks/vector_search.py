@@ -8,7 +8,7 @@ Starts its own throwaway embedded PostgreSQL 18 + pgvector and Redis in a tempor
    dropping the HNSW index ``chunk_embedding_hnsw``; the time is "load s" (Python generation,
    which runs in step with the COPY, is shown as "gen s" inside it);
 2. re-creates the index with the exact definition the migration made (cosine, m=16,
-   ef_construction=64), timed as "index s", then ``VACUUM ANALYZE``;
+   ef_construction=128, or --m/--ef-construction), timed as "index s", then ``VACUUM ANALYZE``;
 3. runs ``--queries`` queries with the SQL the product runs (the queryset of
    ``knowledge_vector_candidates``: ``is_live AND embedding IS NOT NULL ORDER BY embedding <=> q
    LIMIT k``): HNSW top-5 latency (p50/p95), HNSW top-10 for recall, and the same SQL with
@@ -53,12 +53,12 @@ graph is built in memory: pgvector slows down a lot once it no longer fits) and
 i.e. what ``make run`` gives.
 
 Run (on 2 cores: the default curve, up to 100 k, takes about 5 minutes; 10 k-300 k about 11;
-1 M alone with ``--queries 100 --maintenance-work-mem 8GB`` about 20):
+1 M alone with ``--queries 100 --maintenance-work-mem 8GB`` about 21):
 
     .venv/bin/python benchmarks/vector_search.py
     .venv/bin/python benchmarks/vector_search.py --sizes 10000,30000,100000,300000
     .venv/bin/python benchmarks/vector_search.py --sizes 1000000 --queries 100 \\
-        --maintenance-work-mem 8GB --ef-search 40 --ingest-docs 200
+        --maintenance-work-mem 8GB --ef-search 160 --ingest-docs 200
 
 Ctrl-C (or an error) still stops both embedded servers and deletes the temporary folder.
 """
