@@ -20,6 +20,13 @@ from apps.integrations.slack.inbound import (
 logger = logging.getLogger(__name__)
 
 
+def _connection_release() -> None:
+    """Give the database connection back to the pool now rather than after the response is
+    flushed: under a burst of events the pool, not the database, is what requests wait for."""
+    if not connection.in_atomic_block:
+        connection.close()
+
+
 @csrf_exempt
 @require_POST
 def slack_events(request):
@@ -58,6 +65,7 @@ def slack_events(request):
             bolt_response = bolt_app_build(settings.SLACK_API_URL).dispatch(bolt_request)
     finally:
         connection.set_schema_to_public()
+        _connection_release()
     if bolt_response.status == 404:
         # An event type no listener wants: acknowledge it, or Slack retries it for nothing.
         return HttpResponse(status=200)
