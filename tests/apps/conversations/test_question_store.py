@@ -1,0 +1,68 @@
+"""slack_question_store writes its INSERT by hand (it runs inside every Slack request): the row
+must be the one the ORM would have written, and a duplicate must cost nothing."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from apps.conversations import services
+from apps.conversations.models import Message
+from apps.conversations.services import IncomingSlackMessage, slack_question_store
+
+
+def incoming(event_id="Ev0QSTORE1", ts="1700000000.000100", text="is the deploy stuck?"):
+    return IncomingSlackMessage(
+        team_id="T0QSTORE", event_id=event_id, channel_id="C0QSTORE", channel_type="channel",
+        user_id="U0PERSON1", text=text, ts=ts, thread_ts=None,
+    )  # fmt: skip
+
+
+def test_the_stored_question_has_every_value_the_model_would_give_it(tenant_a):
+    with schema_context(tenant_a.schema_name):
+        before = timezone.now()
+        returned = slack_question_store(incoming(), thread_key="1700000000.000100")
+        stored = Message.objects.get()
+
+    assert returned.pk == stored.pk and not returned._state.adding
+    assert (stored.role, stored.status) == (Message.Role.USER, Message.Status.RECEIVED)
+    assert (stored.team_id, stored.channel_id, stored.channel_type) == (
+        "T0QSTORE", "C0QSTORE", "channel"
+    )  # fmt: skip
+    assert (stored.slack_user_id, stored.slack_ts, stored.slack_event_id) == (
+        "U0PERSON1", "1700000000.000100", "Ev0QSTORE1"
+    )  # fmt: skip
+    assert (stored.thread_key, stored.text) == ("1700000000.000100", "is the deploy stuck?")
+    assert stored.conversation_id is None and stored.in_reply_to_id is None
+    assert (stored.model, stored.sources, stored.attempts, stored.error) == ("", [], 0, "")
+    assert before <= stored.created_at <= timezone.now() + timedelta(seconds=1)
+    assert stored.answered_at is None and stored.prompt_tokens is None
+
+
+def test_a_long_message_is_cut_to_the_question_limit(tenant_a):
+    with schema_context(tenant_a.schema_name):
+        slack_question_store(incoming(text="x" * 20_000), thread_key="")
+        assert len(Message.objects.get().text) == services.MAX_QUESTION_CHARS
+
+
+def test_a_duplicate_inside_a_transaction_leaves_the_transaction_usable(tenant_a):
+    with schema_context(tenant_a.schema_name), transaction.atomic():
+        first = slack_question_store(incoming(), thread_key="")
+        again = slack_question_store(incoming(), thread_key="")  # same event id
+        same_ts = slack_question_store(incoming(event_id="Ev0OTHER"), thread_key="")
+        # A failed INSERT would have aborted the transaction: this query would raise.
+        assert Message.objects.count() == 1
+
+    assert first is not None and again is None and same_ts is None
+
+
+def test_every_column_the_insert_leaves_out_is_one_the_model_leaves_null():
+    """A field added to Message with a default must be added to the INSERT too."""
+    written = set(services._QUESTION_COLUMNS)
+    for field in Message._meta.concrete_fields:
+        if field.primary_key or field.name in written:
+            continue
+        assert field.null and not field.has_default(), (
+            f"Message.{field.name} is not written by slack_question_store's INSERT"
+        )

@@ -1,0 +1,64 @@
+"""The Celery app: configuration read from Django's CELERY_* settings, and the broker transport
+that keeps one Redis client per channel."""
+
+import threading
+
+from django.conf import settings
+
+from jamono import broker
+from jamono.celery import DjangoCelerySettings
+from jamono.celery import app as celery_app
+
+
+def test_every_celery_setting_of_django_reaches_celery_under_its_own_name():
+    mapping = DjangoCelerySettings()
+    names = [name for name in dir(settings) if name.startswith("CELERY_")]
+
+    assert len(mapping) == len(names)
+    for name in names:
+        key = name.removeprefix("CELERY_").lower()
+        assert mapping[key] == getattr(settings, name)
+        assert celery_app.conf[key] == getattr(settings, name)
+    # The test settings name their own queue: the app must not be using Celery's default.
+    assert celery_app.conf.task_default_queue == settings.CELERY_TASK_DEFAULT_QUEUE != "celery"
+
+
+def test_settings_left_unset_keep_celerys_defaults():
+    assert celery_app.conf.task_protocol == 2
+    assert celery_app.conf.task_always_eager is False
+
+
+def test_the_broker_channel_reuses_one_redis_client_and_messages_still_flow():
+    with celery_app.connection_for_write() as connection:
+        assert isinstance(connection.transport, broker.Transport)
+        channel = connection.default_channel
+        client = channel._create_client()
+        assert channel._create_client() is client
+        # The worker's polling client is its own (it blocks on BRPOP).
+        assert channel._create_client(asynchronous=True) is not client
+
+        queue = connection.SimpleQueue(f"{settings.CELERY_TASK_DEFAULT_QUEUE}-transport")
+        try:
+
+            def send_25(n):
+                for i in range(25):
+                    queue.put({"n": n, "i": i})
+
+            # One client shared by 8 threads: each command borrows its own connection.
+            senders = [threading.Thread(target=send_25, args=(n,)) for n in range(8)]
+            for sender in senders:
+                sender.start()
+            for sender in senders:
+                sender.join()
+            received = []
+            for _ in range(8 * 25):
+                message = queue.get(timeout=5)
+                received.append((message.payload["n"], message.payload["i"]))
+                message.ack()
+            assert sorted(received) == [(n, i) for n in range(8) for i in range(25)]
+        finally:
+            queue.queue.delete()
+            queue.close()
+
+        channel.close()
+        assert channel._sync_client is None
