@@ -1,5 +1,6 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
+import gc
 import os
 
 import django
@@ -22,3 +23,9 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# Everything loaded so far (Django, the apps, their libraries) lives as long as the process.
+# Frozen, it is left out of the garbage collector's full passes, which otherwise walk all of it
+# and stop every request in the process for 60-80 ms, a few times a minute under load.
+gc.collect()
+gc.freeze()

@@ -115,6 +115,7 @@ TENANT_SUBDOMAIN_SUFFIX = env_str("JAMONO_TENANT_DOMAIN_SUFFIX", "localhost")
 
 MIDDLEWARE = [
     "apps.core.middleware.HealthCheckMiddleware",
+    "apps.integrations.slack.middleware.SlackEventsMiddleware",
     "apps.core.middleware.TenantRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

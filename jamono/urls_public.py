@@ -3,10 +3,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from apps.integrations.slack.views import slack_events
+from apps.integrations.slack.views import SLACK_EVENTS_PATH, slack_events
 
 urlpatterns = [
-    path("slack/events", slack_events, name="slack-events"),
+    path(SLACK_EVENTS_PATH.removeprefix("/"), slack_events, name="slack-events"),
     path("slack/", include("apps.workspaces.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,3 +1,4 @@
+import contextlib
 import logging
 
 from django.conf import settings
@@ -19,12 +20,24 @@ from apps.integrations.slack.inbound import (
 
 logger = logging.getLogger(__name__)
 
+# Slack's Request URL for events, slash commands and interactivity (routed before most
+# middleware: apps.core.middleware.SlackEventsMiddleware).
+SLACK_EVENTS_PATH = "/slack/events"
+
 
 def _connection_release() -> None:
     """Give the database connection back to the pool now rather than after the response is
     flushed: under a burst of events the pool, not the database, is what requests wait for."""
     if not connection.in_atomic_block:
         connection.close()
+
+
+def _language_for(inbound, route):
+    """Commands and interactions answer people in the tenant's language; events are only
+    stored and enqueued here (the worker that answers them activates the language)."""
+    if inbound.kind == "event_callback":
+        return contextlib.nullcontext()
+    return translation.override(route.language)
 
 
 @csrf_exempt
@@ -61,7 +74,7 @@ def slack_events(request):
             headers=dict(request.headers),
             context={ROUTE_CONTEXT_KEY: route},
         )
-        with translation.override(route.language):
+        with _language_for(inbound, route):
             bolt_response = bolt_app_build(settings.SLACK_API_URL).dispatch(bolt_request)
     finally:
         connection.set_schema_to_public()
