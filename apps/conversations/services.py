@@ -95,12 +95,14 @@ def slack_question_store(incoming: IncomingSlackMessage, *, thread_key: str) -> 
         logger.info("Duplicate Slack message %s ignored", incoming.event_id or incoming.ts)
         return None
     question._state.adding = False
-    # If publishing the task fails after the INSERT, the retry sweep
-    # (questions_waiting_for_answer) answers it.
+    # Published once Slack has its 200 (the question is committed by then): under a burst the
+    # acknowledgements leave first. If publishing fails, or the process dies before it, the
+    # retry sweep (questions_waiting_for_answer) answers the question.
     enqueue_for_tenant(
         answer_generate_task,
         schema_name=connection.schema_name,
         kwargs={"question_id": question.pk},
+        after_response=True,
     )
     return question
 

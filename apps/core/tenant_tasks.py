@@ -14,6 +14,8 @@ from celery import Task, shared_task
 from django.db import connection, transaction
 from django.utils import translation
 
+from apps.core.after_response import after_response_or_now
+
 
 class TenantTaskError(RuntimeError):
     """A tenant task was enqueued or run without a valid tenant."""
@@ -58,14 +60,29 @@ def tenant_task(*args: Any, **options: Any):
 
 
 def enqueue_for_tenant(
-    task: TenantTask, *, schema_name: str, args: tuple = (), kwargs: dict | None = None, **options
+    task: TenantTask,
+    *,
+    schema_name: str,
+    args: tuple = (),
+    kwargs: dict | None = None,
+    after_response: bool = False,
+    **options,
 ) -> None:
     """Enqueue after the current transaction commits, so the worker sees the rows it needs.
+
+    ``after_response``: in a web request, publish once the response is sent rather than before
+    (where the server supports it, see ``apps.core.after_response``): for an acknowledgement
+    that must leave fast, when the rows the task needs are already committed.
 
     Robust: a broker outage is logged, not raised into the caller whose data is already
     committed; the periodic sweeps pick up what was stored but never enqueued.
     """
     task_kwargs = {**(kwargs or {}), "schema_name": schema_name}
-    transaction.on_commit(
-        lambda: task.apply_async(args=args, kwargs=task_kwargs, **options), robust=True
-    )
+
+    def publish():
+        task.apply_async(args=args, kwargs=task_kwargs, **options)
+
+    if after_response:
+        transaction.on_commit(lambda: after_response_or_now(publish), robust=True)
+    else:
+        transaction.on_commit(publish, robust=True)

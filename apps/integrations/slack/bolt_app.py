@@ -2,8 +2,9 @@
 
 Verification and tenant routing happen before Bolt (``inbound.py`` and the view), so Bolt's
 own request verification and URL verification are off; its authorize step reads the team
-route the view already found. ``process_before_response``: a listener stores and
-enqueues before the HTTP response leaves, so an acked event is never lost.
+route the view already found. ``process_before_response``: a listener stores the question
+before the HTTP response leaves, so an acked event is never lost (its answer task is published
+right after the response is sent).
 """
 
 from __future__ import annotations
