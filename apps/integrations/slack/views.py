@@ -21,7 +21,7 @@ from apps.integrations.slack.inbound import (
 logger = logging.getLogger(__name__)
 
 # Slack's Request URL for events, slash commands and interactivity (routed before most
-# middleware: apps.core.middleware.SlackEventsMiddleware).
+# middleware: apps.integrations.slack.middleware.SlackEventsMiddleware).
 SLACK_EVENTS_PATH = "/slack/events"
 
 
