@@ -9,6 +9,12 @@ a burst's last acknowledgement all of its tasks were in the broker's queue. Targ
 p99 < 250 ms and p99 <= 2x the bare view's.
 
     .venv/bin/python benchmarks/slack_ack.py [--rounds 30] [--concurrency 50] [--workers 2]
+        [--variant NAME=GITREF …]
+
+With ``--variant`` (repeatable) it measures several revisions of the product in one run, each
+from its own git worktree and server, their rounds alternating so that all of them meet the
+same machine load: e.g. a framework piece written by hand against the stock one that replaced
+it (``--variant home-made=HEAD~1 --variant stock=HEAD``).
 
 30 rounds give p99 over 1,500 requests of each kind: over 500, one slow round (another process
 waking up on this 2-core machine) decides the p99 alone.
@@ -31,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,6 +145,97 @@ def _queue_length_wait(queue, expected: int, timeout_s: float = 10.0) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+@dataclass
+class Variant:
+    """One revision of the product under test: its server, and what it measured."""
+
+    name: str
+    root: Path
+    port: int = 0
+    server: subprocess.Popen | None = None
+    bare_ms: list[float] = field(default_factory=list)
+    event_ms: list[float] = field(default_factory=list)
+    enqueued_after_ack_ms: list[float] = field(default_factory=list)
+
+
+def _variants_prepare(specs: list[str], work_dir: Path) -> list[Variant]:
+    """``NAME=GITREF`` → a detached git worktree of that revision (this tree when none)."""
+    if not specs:
+        return [Variant(name="this tree", root=ROOT)]
+    variants = []
+    for spec in specs:
+        name, _, ref = spec.partition("=")
+        root = work_dir / f"variant-{len(variants)}"
+        subprocess.run(  # noqa: S603
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(root), ref or name],  # noqa: S607
+            check=True,
+        )
+        variants.append(Variant(name=name, root=root))
+    return variants
+
+
+def _variants_remove(variants: list[Variant]) -> None:
+    for variant in variants:
+        if variant.root != ROOT:
+            subprocess.run(  # noqa: S603
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(variant.root)],  # noqa: S607
+                check=False,
+            )
+
+
+def _server_start(variant: Variant, env: dict[str, str], workers: int) -> None:
+    """uvicorn, as `make run` starts it, on the variant's own code (its worktree comes first on
+    the import path: ``python -m`` puts the working directory there)."""
+    variant.port = _free_port()
+    variant.server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "uvicorn", "jamono.asgi:application", "--port",
+         str(variant.port), "--log-level", "warning", "--workers", str(workers)],
+        cwd=variant.root, env=env,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            _timed_post(variant.port, "/bench/bare", b"", {})
+            return
+        except (OSError, RuntimeError):
+            if time.monotonic() > deadline or variant.server.poll() is not None:
+                raise
+            time.sleep(0.2)
+
+
+def _round(variant: Variant, args, queued, counter: list[int], *, record: bool) -> None:
+    bare = _burst(variant.port, [("/bench/bare", b"", {})] * args.concurrency)
+    events = []
+    for _ in range(args.concurrency):
+        counter[0] += 1
+        events.append(("/slack/events", *_signed_event(counter[0])))
+    in_queue = queued()
+    acked = _burst(variant.port, events)
+    enqueued = _queue_length_wait(queued, in_queue + len(events))
+    if record:
+        variant.bare_ms += bare
+        variant.event_ms += acked
+        variant.enqueued_after_ack_ms.append(enqueued)
+
+
+def _report(variant: Variant, args) -> None:
+    bare_p50, bare_p99 = statistics.median(variant.bare_ms), _percentile(variant.bare_ms, 0.99)
+    event_p50 = statistics.median(variant.event_ms)
+    event_p99 = _percentile(variant.event_ms, 0.99)
+    ratio = event_p99 / bare_p99 if bare_p99 else float("inf")
+    print(f"\n== {variant.name} ({variant.root})")
+    print(f"samples: {len(variant.event_ms)} events, {len(variant.bare_ms)} bare requests, "
+          f"{args.concurrency} concurrent, uvicorn workers: {args.workers}")  # fmt: skip
+    print(f"bare Django view   p50 {bare_p50:7.1f} ms   p99 {bare_p99:7.1f} ms")
+    print(f"/slack/events ack  p50 {event_p50:7.1f} ms   p99 {event_p99:7.1f} ms")
+    print(f"ratio p99 events / bare: {ratio:.2f}x   (p50 ratio {event_p50 / bare_p50:.2f}x)")
+    print(f"all of a burst's tasks in the broker, after its last ack: "
+          f"median {statistics.median(variant.enqueued_after_ack_ms):.1f} ms, "
+          f"max {max(variant.enqueued_after_ack_ms):.1f} ms")  # fmt: skip
+    print(f"target p99 < 250 ms: {'met' if event_p99 < 250 else 'NOT met'}; "
+          f"target p99 <= 2x bare: {'met' if ratio <= 2 else 'NOT met'}")  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
@@ -145,21 +243,37 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=2, help="uvicorn worker processes (make run starts 2)"
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=GITREF",
+        help="measure this revision (repeatable; their rounds alternate, so all are measured "
+        "under the same conditions); default: this working tree",
+    )
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="jamono-bench-"))
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(
-        JAMONO_DATA_DIR=str(data_dir),
-        DJANGO_SETTINGS_MODULE="benchmarks.ack_settings",
-        SLACK_SIGNING_SECRET=SECRET,
-        JAMONO_LOG_LEVEL="WARNING",
-    )
+    for name in ("DATABASE_URL", "REDIS_URL"):
+        os.environ.pop(name, None)
+    os.environ["JAMONO_DATA_DIR"] = str(data_dir / "data")
+    sys.path.insert(0, str(ROOT))
+    from jamono import embedded
+
     python = sys.executable
-    server = None
+    variants: list[Variant] = []
     try:
+        variants = _variants_prepare(args.variant, data_dir)
         print("setting up embedded PostgreSQL/Redis, schemas, one tenant…", flush=True)
+        # Exports DATABASE_URL / REDIS_URL: manage.py (on the benchmark's settings) and every
+        # variant's uvicorn use these servers.
+        embedded.embedded_services_ensure()
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "benchmarks.ack_settings",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "JAMONO_LOG_LEVEL": "WARNING",
+        }
         for command in (
             ["migrate_schemas", "-v", "0"],
             ["add_tenant", "bench", "--name", "Benchmark"],
@@ -167,75 +281,33 @@ def main() -> int:
              "--bot-user-id", BOT_USER_ID],
         ):  # fmt: skip
             subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)  # noqa: S603
-        server = subprocess.Popen(  # noqa: S603
-            [python, "-m", "uvicorn", "jamono.asgi:application", "--port", str(port),
-             "--log-level", "warning", "--workers", str(args.workers)],
-            cwd=ROOT, env=env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                _timed_post(port, "/bench/bare", b"", {})
-                break
-            except (OSError, RuntimeError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+        for variant in variants:
+            _server_start(variant, env, args.workers)
 
-        sys.path.insert(0, str(ROOT))
         import redis
 
-        from jamono import embedded
-
-        broker = redis.Redis.from_url(embedded.redis_ensure(data_dir).url)
+        broker = redis.Redis.from_url(os.environ["REDIS_URL"])
         queued = lambda: broker.llen("jamono")  # noqa: E731 - CELERY_TASK_DEFAULT_QUEUE
-
-        bare_ms: list[float] = []
-        event_ms: list[float] = []
-        enqueued_after_ack_ms: list[float] = []
-        counter = 0
-        for _warmup in range(2):
-            _burst(port, [("/bench/bare", b"", {})] * args.concurrency)
-            events = []
-            for _ in range(args.concurrency):
-                counter += 1
-                events.append(("/slack/events", *_signed_event(counter)))
-            _burst(port, events)
+        counter = [0]
+        for variant in variants:
+            for _warmup in range(2):
+                _round(variant, args, queued, counter, record=False)
         for round_number in range(1, args.rounds + 1):
-            bare_ms += _burst(port, [("/bench/bare", b"", {})] * args.concurrency)
-            events = []
-            for _ in range(args.concurrency):
-                counter += 1
-                events.append(("/slack/events", *_signed_event(counter)))
-            in_queue = queued()
-            event_ms += _burst(port, events)
-            enqueued_after_ack_ms.append(_queue_length_wait(queued, in_queue + len(events)))
+            for variant in variants:
+                _round(variant, args, queued, counter, record=True)
             print(f"\rround {round_number}/{args.rounds}", end="", flush=True)
         print()
-
-        bare_p50, bare_p99 = statistics.median(bare_ms), _percentile(bare_ms, 0.99)
-        event_p50, event_p99 = statistics.median(event_ms), _percentile(event_ms, 0.99)
-        print(f"samples: {len(event_ms)} events, {len(bare_ms)} bare requests, "
-              f"{args.concurrency} concurrent, uvicorn workers: {args.workers}")  # fmt: skip
-        print(f"bare Django view   p50 {bare_p50:7.1f} ms   p99 {bare_p99:7.1f} ms")
-        print(f"/slack/events ack  p50 {event_p50:7.1f} ms   p99 {event_p99:7.1f} ms")
-        ratio = event_p99 / bare_p99 if bare_p99 else float("inf")
-        print(f"ratio p99 events / bare: {ratio:.2f}x   (p50 ratio {event_p50 / bare_p50:.2f}x)")
-        print(f"all of a burst's tasks in the broker, after its last ack: "
-              f"median {statistics.median(enqueued_after_ack_ms):.1f} ms, "
-              f"max {max(enqueued_after_ack_ms):.1f} ms")  # fmt: skip
-        print(f"target p99 < 250 ms: {'met' if event_p99 < 250 else 'NOT met'}; "
-              f"target p99 <= 2x bare: {'met' if ratio <= 2 else 'NOT met'}")  # fmt: skip
+        for variant in variants:
+            _report(variant, args)
         return 0
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
-        sys.path.insert(0, str(ROOT))
-        from jamono import embedded
-
-        embedded.redis_stop(data_dir)
-        embedded.postgres_stop(data_dir)
+        for variant in variants:
+            if variant.server is not None:
+                variant.server.send_signal(signal.SIGTERM)
+                variant.server.wait(timeout=30)
+        embedded.redis_stop(data_dir / "data")
+        embedded.postgres_stop(data_dir / "data")
+        _variants_remove(variants)
         shutil.rmtree(data_dir, ignore_errors=True)
 
 

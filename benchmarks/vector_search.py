@@ -197,6 +197,9 @@ def django_start(data_dir: Path, dim: int) -> None:
     import django
     from django.core.management import call_command
 
+    from jamono import embedded
+
+    embedded.embedded_services_ensure()  # exports the URLs the embedding workers inherit
     django.setup()
     call_command("migrate_schemas", verbosity=0, interactive=False)
 
@@ -583,7 +586,7 @@ def _embed_worker(jobs, ready, go, dim: int, corpus_settings: dict, embedder: st
     sys.path.insert(0, str(ROOT))
     import django
 
-    django.setup()  # attaches to the benchmark's running embedded servers (same environment)
+    django.setup()  # the benchmark's embedded servers: their URLs are in the environment
     from django.db import connections
     from django_tenants.utils import schema_context
 

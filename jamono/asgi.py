@@ -8,6 +8,11 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jamono.settings")
 django.setup(set_prefix=False)
 
+from jamono import embedded  # noqa: E402
+
+# `make run` and Docker Compose give uvicorn the URLs; started alone without them, it stops here.
+embedded.standalone_settings_require("uvicorn jamono.asgi")
+
 from jamono.asgi_handler import SyncStackASGIHandler  # noqa: E402
 
 django_asgi_app = SyncStackASGIHandler()

@@ -5,7 +5,7 @@ from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jamono.settings")
 
@@ -44,3 +44,13 @@ class DjangoCelerySettings(Mapping):
 app = Celery("jamono")
 app.config_from_object(DjangoCelerySettings())
 app.autodiscover_tasks()
+
+
+@signals.celeryd_init.connect
+@signals.beat_init.connect
+def _standalone_settings_require(**_kwargs) -> None:
+    # A worker or beat without the URLs would retry a broker on localhost forever: stop with
+    # the reason instead (`make run` gives them the URLs).
+    from jamono import embedded
+
+    embedded.standalone_settings_require("celery")

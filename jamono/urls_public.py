@@ -7,6 +7,6 @@ from apps.integrations.slack.views import SLACK_EVENTS_PATH, slack_events
 
 urlpatterns = [
     path(SLACK_EVENTS_PATH.removeprefix("/"), slack_events, name="slack-events"),
-    path("slack/", include("apps.workspaces.urls")),
+    path("slack/", include("apps.integrations.slack.urls")),
     path("admin/", admin.site.urls),
 ]

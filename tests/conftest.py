@@ -66,12 +66,9 @@ def pytest_sessionfinish(session, exitstatus):
     """Stop the embedded servers the test run started (not ones a developer left running)."""
     if hasattr(session.config, "workerinput"):
         return  # xdist workers leave it to the controller
-    from jamono import embedded
+    from django.db import connections
 
-    if settings.EMBEDDED_REDIS is not None and settings.EMBEDDED_REDIS.started_here:
-        embedded.redis_stop(settings.DATA_DIR)
-    if settings.EMBEDDED_POSTGRES is not None and settings.EMBEDDED_POSTGRES.started_here:
-        from django.db import connections
+    from tests.settings import embedded_services
 
-        connections.close_all()
-        embedded.postgres_stop(settings.DATA_DIR)
+    connections.close_all()
+    embedded_services.stop_started_here()

@@ -8,9 +8,9 @@ import uuid
 
 import factory
 
+from apps.integrations.slack.models import SlackWorkspace
 from apps.knowledge.models import Document
 from apps.tenants.services import tenant_create
-from apps.workspaces.models import SlackWorkspace
 
 _sequence = itertools.count()
 

@@ -1,4 +1,10 @@
-"""Test settings: the real stack on its own embedded servers (never the data of `make run`)."""
+"""Test settings: the real stack on its own embedded servers (never the data of `make run`).
+
+pytest-django imports this module before any conftest or plugin named in them runs, so this is
+where the test session starts (or attaches to) its embedded servers, as manage.py does for a
+command; tests/conftest.py stops the ones started here when the session ends. xdist workers
+inherit the URLs exported by the controller and attach to its servers.
+"""
 
 import os
 import uuid
@@ -8,7 +14,12 @@ os.environ.setdefault(
     "JAMONO_DATA_DIR", str(Path(__file__).resolve().parent.parent / ".data" / "test")
 )
 
-from jamono.settings import *  # noqa: F403
+from jamono import embedded
+
+# Lowercase: kept for tests/conftest.py, not a Django setting.
+embedded_services = embedded.embedded_services_ensure()
+
+from jamono.settings import *  # noqa: E402, F403
 
 # Each test process consumes only its own queue, even if an old message lingers in Redis.
 CELERY_TASK_DEFAULT_QUEUE = f"jamono-test-{uuid.uuid4().hex[:8]}"

@@ -1,28 +1,42 @@
-"""Answering a stored question in Slack: placeholder, streamed LLM answer, final Block Kit.
+"""Answering a stored question, as named steps:
 
-Side effects live here (Slack posts, the LLM call), the one place to read what an answer does
-to the world. Runs inside the tenant's schema (a Celery task put it there).
+claim → route → (reach the chat) → start the answer → retrieve → build the prompt → stream →
+finish → remember.
+
+Each step is a function with its own test. Side effects live here (chat posts, the LLM call),
+the one place to read what an answer does to the world; the chat platform is reached through
+``apps.integrations.bases.chat`` only. Runs inside the tenant's schema (a Celery task put it
+there).
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.conversations import replies
 from apps.conversations.models import Message
 from apps.conversations.prompting import prompt_build, sources_of
 from apps.conversations.services import NoAgentAvailable, question_route
-from apps.integrations.bases.chat import ChatPoster, ChatPostError
-from apps.integrations.bases.llm import LLMProvider, LLMResponseError, LLMUnavailableError
-from apps.integrations.slack import message_builder
-from apps.integrations.slack.client import SlackChatPoster
-from apps.knowledge.selectors import knowledge_relevant
-from apps.workspaces.models import SlackWorkspace
+from apps.core.tenant_tasks import enqueue_for_tenant
+from apps.integrations.bases.chat import (
+    AnswerStream,
+    Chat,
+    ChatPostError,
+    ChatThread,
+    ChatUnavailable,
+    chat_for_team,
+)
+from apps.integrations.bases.llm import (
+    ChatResult,
+    LLMProvider,
+    LLMResponseError,
+    LLMUnavailableError,
+    llm_provider_get,
+)
+from apps.knowledge.selectors import KnowledgeHit, knowledge_relevant
 
 logger = logging.getLogger(__name__)
 
@@ -33,55 +47,62 @@ ANSWERABLE = {
 }
 # A question left in ANSWERING longer than this was abandoned by a dead worker.
 STALE_ANSWERING_S = 15 * 60
+# The Celery task that remembers a finished answer (by name: services never import tasks).
+ANSWER_REMEMBER_TASK = "apps.conversations.tasks.answer_remember_task"
 
 
 class AnswerError(Exception):
     """The question cannot be answered (gone, not in this tenant, no workspace)."""
 
 
-@dataclass
-class ThrottledUpdater:
-    """Edits the placeholder as text streams in, at most once per ``interval_s``."""
+def answer_generate(
+    *, question_id: int, llm: LLMProvider | None = None, chat: Chat | None = None
+) -> Message | None:
+    """Answer one stored question in its thread. Idempotent per question.
 
-    poster: ChatPoster
-    channel: str
-    ts: str
-    agent_name: str
-    interval_s: float
-    text: str = ""
-    last_update: float = 0.0
-    updates: int = 0
+    Returns the answer message, or None if another attempt already answered it (or the chat
+    refused the answer's first message). On an unreachable model the person is told so and
+    the question waits for a retry.
+    """
+    question = answer_claim(question_id)
+    if question is None:
+        return None
+    question = answer_route(question)
+    chat = chat or answer_chat(question)
+    agent = question.conversation.agent
+    try:
+        stream, answer = answer_start(chat, question)
+    except ChatPostError as exc:
+        answer_fail(question, None, status=Message.Status.FAILED, error=f"slack: {exc.code}")
+        logger.warning(
+            "The chat refused the answer's start (%s); question %s", exc.code, question.pk
+        )
+        return None
+    llm = llm or llm_provider_get()
+    knowledge = answer_retrieve(question, llm=llm)
+    try:
+        result = answer_stream_from_model(question, knowledge=knowledge, llm=llm, stream=stream)
+    except LLMUnavailableError as exc:
+        answer_tell(stream, replies.llm_unavailable(agent.name))
+        answer_fail(question, answer, status=Message.Status.LLM_UNAVAILABLE, error=str(exc))
+        return answer
+    except LLMResponseError as exc:
+        answer_tell(stream, replies.llm_error(agent.name, str(exc)[:200]))
+        answer_fail(question, answer, status=Message.Status.FAILED, error=str(exc))
+        return answer
+    try:
+        answer_finish(question, answer, result=result, knowledge=knowledge, stream=stream)
+    except ChatPostError as exc:
+        answer_fail(question, answer, status=Message.Status.FAILED, error=f"slack: {exc.code}")
+        return answer
+    answer_remember_later(answer)
+    return answer
 
-    def on_delta(self, piece: str) -> None:
-        self.text += piece
-        now = time.monotonic()
-        if now - self.last_update < self.interval_s or not self.text.strip():
-            return
-        self.last_update = now
-        message = message_builder.streaming_message(self.agent_name, self.text)
-        try:
-            self.poster.update(
-                channel=self.channel, ts=self.ts, text=message.text, blocks=message.blocks
-            )
-            self.updates += 1
-        except ChatPostError as exc:
-            # A missed intermediate edit is harmless; the final edit carries the whole answer.
-            logger.info("Intermediate Slack update skipped: %s", exc.code)
+
+# --- claim → route → chat ---------------------------------------------------------------------
 
 
-def _workspace_for(team_id: str) -> SlackWorkspace:
-    workspace = (
-        SlackWorkspace.objects.select_related("tenant")
-        .filter(team_id=team_id, is_active=True)
-        .first()
-    )
-    # The workspace table is shared; make sure this team really belongs to this schema.
-    if workspace is None or workspace.tenant.schema_name != connection.schema_name:
-        raise AnswerError(f"no active Slack workspace {team_id} for this tenant")
-    return workspace
-
-
-def _claim(question_id: int) -> Message | None:
+def answer_claim(question_id: int) -> Message | None:
     """Mark the question as being answered, unless it is answered or in progress already."""
     with transaction.atomic():
         question = (
@@ -103,118 +124,110 @@ def _claim(question_id: int) -> Message | None:
         return question
 
 
-def answer_generate(
-    *, question_id: int, llm: LLMProvider | None = None, poster: ChatPoster | None = None
-) -> Message | None:
-    """Answer one stored question in its Slack thread. Idempotent per question.
-
-    Returns the answer message, or None if another attempt already answered it. On an
-    unreachable model, the person is told so, and the question waits for a retry.
-    """
-    from apps.integrations.llm import llm_provider_get
-
-    question = _claim(question_id)
-    if question is None:
-        return None
+def answer_route(question: Message) -> Message:
+    """Give the question its conversation and agent; a tenant without an enabled agent
+    fails the question."""
     try:
-        question = question_route(question)
+        return question_route(question)
     except NoAgentAvailable as exc:
-        _fail(question, None, status=Message.Status.FAILED, error="no enabled agent")
+        answer_fail(question, None, status=Message.Status.FAILED, error="no enabled agent")
         raise AnswerError("no enabled agent in this tenant") from exc
+
+
+def answer_chat(question: Message) -> Chat:
+    """The chat platform the question came from; a disconnected workspace fails it."""
+    try:
+        return chat_for_team(question.team_id)
+    except ChatUnavailable as exc:
+        answer_fail(question, None, status=Message.Status.FAILED, error=str(exc))
+        raise AnswerError(str(exc)) from exc
+
+
+def question_thread(question: Message) -> ChatThread:
     conversation = question.conversation
-    agent = conversation.agent
-    if poster is None:
-        try:
-            workspace = _workspace_for(question.team_id)
-        except AnswerError as exc:
-            _fail(question, None, status=Message.Status.FAILED, error=str(exc))
-            raise
-        poster = SlackChatPoster(workspace.bot_token)
-    thread_ts = conversation.thread_ts or None
-
-    answer = Message.objects.filter(in_reply_to=question).first()
-    thinking = message_builder.thinking_message(agent.name)
-    try:
-        if answer is None:
-            ts = poster.post(
-                channel=conversation.channel_id,
-                thread_ts=thread_ts,
-                text=thinking.text,
-                blocks=thinking.blocks,
-            )
-            answer = Message.objects.create(
-                conversation=conversation,
-                role=Message.Role.ASSISTANT,
-                status=Message.Status.ANSWERING,
-                channel_id=conversation.channel_id,
-                slack_ts=ts,
-                text="",
-                in_reply_to=question,
-            )
-        else:
-            poster.update(
-                channel=conversation.channel_id,
-                ts=answer.slack_ts,
-                text=thinking.text,
-                blocks=thinking.blocks,
-            )
-    except ChatPostError as exc:
-        _fail(question, answer, status=Message.Status.FAILED, error=f"slack: {exc.code}")
-        logger.warning("Slack refused the placeholder (%s); question %s", exc.code, question.pk)
-        return None
-
-    updater = ThrottledUpdater(
-        poster=poster,
+    return ChatThread(
         channel=conversation.channel_id,
-        ts=answer.slack_ts,
-        agent_name=agent.name,
-        interval_s=settings.SLACK_UPDATE_INTERVAL_S,
-        last_update=time.monotonic(),  # the placeholder was just posted
+        thread_ts=conversation.thread_ts or None,
+        team_id=question.team_id,
+        user_id=question.slack_user_id,
+        is_direct=question.channel_type == "im",
     )
-    llm = llm or llm_provider_get()
-    knowledge = knowledge_relevant(question.text, agent=agent, llm=llm)
-    try:
-        result = llm.chat(
-            prompt_build(agent=agent, question=question, knowledge=knowledge),
-            model=agent.model,
-            temperature=agent.temperature,
-            stream=True,
-            on_delta=updater.on_delta,
-        )
-    except LLMUnavailableError as exc:
-        notice = message_builder.llm_unavailable_message(agent.name)
-        _tell(poster, answer, notice)
-        _fail(question, answer, status=Message.Status.LLM_UNAVAILABLE, error=str(exc))
-        return answer
-    except LLMResponseError as exc:
-        notice = message_builder.llm_error_message(agent.name, str(exc)[:200])
-        _tell(poster, answer, notice)
-        _fail(question, answer, status=Message.Status.FAILED, error=str(exc))
-        return answer
 
-    seconds = (timezone.now() - question.created_at).total_seconds()
-    sources = sources_of(knowledge)
-    final = message_builder.answer_message(
-        agent_name=agent.name,
-        agent_title=agent.title,
-        text=result.text,
-        model=result.model or agent.model,
-        seconds=seconds,
-        sources=[source["heading"] for source in sources],
-        answer_id=answer.pk,
+
+# --- start → retrieve → prompt → stream -------------------------------------------------------
+
+
+def answer_start(chat: Chat, question: Message) -> tuple[AnswerStream, Message]:
+    """Show the person an answer is coming ("is thinking…"), and start its message: a new
+    one, or the one an earlier attempt posted (a retry never posts a second answer)."""
+    agent = question.conversation.agent
+    thread = question_thread(question)
+    answer = Message.objects.filter(in_reply_to=question).first()
+    chat.status_set(thread, replies.thinking(agent.name).text)
+    stream = chat.answer_stream(
+        thread,
+        placeholder=replies.thinking(agent.name),
+        progress_note=replies.writing_note(agent.name),
+        resume_ts=answer.slack_ts if answer is not None else None,
     )
-    try:
-        poster.update(
-            channel=conversation.channel_id,
-            ts=answer.slack_ts,
-            text=final.text,
-            blocks=final.blocks,
+    if answer is None:
+        answer = Message.objects.create(
+            conversation=question.conversation,
+            role=Message.Role.ASSISTANT,
+            status=Message.Status.ANSWERING,
+            channel_id=thread.channel,
+            slack_ts=stream.ts,
+            text="",
+            in_reply_to=question,
         )
-    except ChatPostError as exc:
-        _fail(question, answer, status=Message.Status.FAILED, error=f"slack: {exc.code}")
-        return answer
+    return stream, answer
 
+
+def answer_retrieve(question: Message, *, llm: LLMProvider) -> list[KnowledgeHit]:
+    """The company knowledge and earlier answers relevant to the question, for its agent."""
+    return knowledge_relevant(question.text, agent=question.conversation.agent, llm=llm)
+
+
+def answer_stream_from_model(
+    question: Message, *, knowledge: list[KnowledgeHit], llm: LLMProvider, stream: AnswerStream
+) -> ChatResult:
+    """Build the prompt and let the model write into the answer's stream."""
+    agent = question.conversation.agent
+    return llm.chat(
+        prompt_build(agent=agent, question=question, knowledge=knowledge),
+        model=agent.model,
+        temperature=agent.temperature,
+        stream=True,
+        on_delta=stream.append,
+    )
+
+
+# --- finish → remember ------------------------------------------------------------------------
+
+
+def answer_finish(
+    question: Message,
+    answer: Message,
+    *,
+    result: ChatResult,
+    knowledge: list[KnowledgeHit],
+    stream: AnswerStream,
+) -> None:
+    """The final message (answer, sources, who answered, 👍/👎), then both rows answered."""
+    agent = question.conversation.agent
     now = timezone.now()
+    sources = sources_of(knowledge)
+    stream.finish(
+        replies.answer(
+            agent_name=agent.name,
+            agent_title=agent.title,
+            text=result.text,
+            model=result.model or agent.model,
+            seconds=(now - question.created_at).total_seconds(),
+            sources=[source["heading"] for source in sources],
+            answer_id=answer.pk,
+        )
+    )
     answer.text = result.text
     answer.status = Message.Status.ANSWERED
     answer.model = result.model or agent.model
@@ -230,31 +243,26 @@ def answer_generate(
     question.answered_at = now
     question.error = ""
     question.save(update_fields=["status", "answered_at", "error"])
-    _remember_later(answer)
-    return answer
 
 
-def _remember_later(answer: Message) -> None:
-    from apps.conversations.tasks import answer_remember_task
-    from apps.core.tenant_tasks import enqueue_for_tenant
-
+def answer_remember_later(answer: Message) -> None:
     enqueue_for_tenant(
-        answer_remember_task,
-        schema_name=connection.schema_name,
-        kwargs={"answer_id": answer.pk},
+        ANSWER_REMEMBER_TASK, schema_name=connection.schema_name, kwargs={"answer_id": answer.pk}
     )
 
 
-def _tell(poster: ChatPoster, answer: Message, notice) -> None:
+# --- failures ---------------------------------------------------------------------------------
+
+
+def answer_tell(stream: AnswerStream, notice) -> None:
+    """Put a failure notice where the answer was going; a chat that refuses it is logged."""
     try:
-        poster.update(
-            channel=answer.channel_id, ts=answer.slack_ts, text=notice.text, blocks=notice.blocks
-        )
+        stream.finish(notice)
     except ChatPostError as exc:
         logger.warning("Could not tell the person about the failure: %s", exc.code)
 
 
-def _fail(question: Message, answer: Message | None, *, status: str, error: str) -> None:
+def answer_fail(question: Message, answer: Message | None, *, status: str, error: str) -> None:
     question.status = status
     question.error = error[:2000]
     question.save(update_fields=["status", "error"])

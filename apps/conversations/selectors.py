@@ -75,3 +75,12 @@ def agent_waiting_questions(*, agent: Agent) -> int:
             Message.Status.LLM_UNAVAILABLE,
         ],
     ).count()
+
+
+def answer_get(*, answer_id: int) -> Message | None:
+    """An agent's answer with the question it answers (for remembering it)."""
+    return (
+        Message.objects.filter(pk=answer_id, role=Message.Role.ASSISTANT)
+        .select_related("in_reply_to", "conversation__agent")
+        .first()
+    )

@@ -5,32 +5,22 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.agents.models import Agent
+from apps.conversations.memory import answer_forget
 from apps.conversations.models import AnswerFeedback, Conversation, Message
+from apps.core.tenant_tasks import enqueue_for_tenant
+from apps.integrations.bases.chat import IncomingMessage
 
 logger = logging.getLogger(__name__)
 
 MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 MAX_QUESTION_CHARS = 12_000
-
-
-@dataclass(frozen=True)
-class IncomingSlackMessage:
-    """A person's Slack message, already checked to be for an agent (mention, DM, thread)."""
-
-    team_id: str
-    event_id: str | None
-    channel_id: str
-    channel_type: str
-    user_id: str
-    text: str
-    ts: str
-    thread_ts: str | None
+# Enqueued by name: the tasks module imports this one (tasks are thin wrappers over services).
+ANSWER_GENERATE_TASK = "apps.conversations.tasks.answer_generate_task"
 
 
 class NoAgentAvailable(Exception):
@@ -65,7 +55,35 @@ def conversation_exists_for_thread(*, channel_id: str, thread_ts: str) -> bool:
     return Conversation.objects.filter(channel_id=channel_id, thread_ts=thread_ts).exists()
 
 
-def slack_question_store(incoming: IncomingSlackMessage, *, thread_key: str) -> Message | None:
+def question_thread_key(incoming: IncomingMessage) -> str | None:
+    """The thread an agent answers ``incoming`` in, or None when it is not for an agent.
+
+    A DM is always answered (in its thread, or at its top level: ""); a mention, in its
+    thread (a new one rooted at the message itself). A channel message that does not tag
+    the agent is a question only as a reply in a thread where an agent already takes part:
+    people follow up without tagging it again.
+    """
+    if incoming.is_direct:
+        return incoming.thread_ts or ""
+    if incoming.mentions_bot:
+        return incoming.thread_ts or incoming.ts
+    if incoming.thread_ts and conversation_exists_for_thread(
+        channel_id=incoming.channel_id, thread_ts=incoming.thread_ts
+    ):
+        return incoming.thread_ts
+    return None
+
+
+def question_receive(incoming: IncomingMessage) -> Message | None:
+    """Store ``incoming`` as a question and enqueue its answer, if it is one (see
+    ``question_thread_key``). None when it is not a question, or a duplicate."""
+    thread_key = question_thread_key(incoming)
+    if thread_key is None:
+        return None
+    return slack_question_store(incoming, thread_key=thread_key)
+
+
+def slack_question_store(incoming: IncomingMessage, *, thread_key: str) -> Message | None:
     """Store a person's message as a question and enqueue its answer. Idempotent.
 
     One INSERT, inside the Slack request: the unique event id (and channel + ts) makes a
@@ -74,9 +92,6 @@ def slack_question_store(incoming: IncomingSlackMessage, *, thread_key: str) -> 
     ``thread_key`` is the root ts of the thread the answer goes to ("" for a DM's top level).
     Returns None for a duplicate.
     """
-    from apps.conversations.tasks import answer_generate_task
-    from apps.core.tenant_tasks import enqueue_for_tenant
-
     question = Message(
         role=Message.Role.USER,
         status=Message.Status.RECEIVED,
@@ -99,7 +114,7 @@ def slack_question_store(incoming: IncomingSlackMessage, *, thread_key: str) -> 
     # acknowledgements leave first. If publishing fails, or the process dies before it, the
     # retry sweep (questions_waiting_for_answer) answers the question.
     enqueue_for_tenant(
-        answer_generate_task,
+        ANSWER_GENERATE_TASK,
         schema_name=connection.schema_name,
         kwargs={"question_id": question.pk},
         after_response=True,
@@ -186,8 +201,6 @@ class FeedbackError(ValueError):
 def answer_feedback_record(*, answer_id: int, slack_user_id: str, value: str) -> AnswerFeedback:
     """Record a person's 👍/👎 on an answer (their latest vote counts). A 👎 removes the
     answer from the agent's memory at once."""
-    from apps.knowledge.services import answer_forget
-
     if value not in AnswerFeedback.Value.values:
         raise FeedbackError(f"unknown feedback {value!r}")
     answer = Message.objects.filter(pk=answer_id, role=Message.Role.ASSISTANT).first()

@@ -1,11 +1,15 @@
-"""Thin Celery wrappers: answer one question; sweep waiting questions in every tenant."""
+"""Thin Celery wrappers: answer one question; sweep waiting questions in every tenant;
+remember a finished answer."""
 
 from celery import shared_task
 from django.db import connection
 
 from apps.conversations.answering import AnswerError, answer_generate
-from apps.conversations.selectors import questions_waiting_for_answer
+from apps.conversations.memory import answer_remember
+from apps.conversations.selectors import answer_get, questions_waiting_for_answer
+from apps.core.selectors import tenant_schema_names
 from apps.core.tenant_tasks import enqueue_for_tenant, tenant_task
+from apps.integrations.bases.llm import llm_provider_get
 
 
 @tenant_task(acks_late=True, ignore_result=True)
@@ -33,20 +37,14 @@ def answers_retry_waiting_task() -> int:
 @shared_task(ignore_result=True)
 def answers_retry_waiting_all_tenants() -> None:
     """Beat entry point: fan out one sweep per tenant (each runs in its own schema)."""
-    from apps.integrations.llm import llm_provider_get
-    from apps.tenants.selectors import tenant_list
-
     if not llm_provider_get().health(timeout_s=3).reachable:
         return  # still down: retrying now would only repeat the "can't reach" notice
-    for tenant in tenant_list():
-        enqueue_for_tenant(answers_retry_waiting_task, schema_name=tenant.schema_name)
+    for schema_name in tenant_schema_names():
+        enqueue_for_tenant(answers_retry_waiting_task, schema_name=schema_name)
 
 
 @tenant_task(acks_late=True, ignore_result=True)
 def answer_remember_task(answer_id: int) -> None:
-    from apps.conversations.models import Message
-    from apps.knowledge.services import answer_remember
-
-    answer = Message.objects.filter(pk=answer_id).select_related("in_reply_to").first()
+    answer = answer_get(answer_id=answer_id)
     if answer is not None:
         answer_remember(answer)

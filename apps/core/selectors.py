@@ -5,6 +5,7 @@ from __future__ import annotations
 import redis
 from django.conf import settings
 from django.db import connection
+from django_tenants.utils import get_public_schema_name, get_tenant_model
 
 HEALTH_TIMEOUT_S = 2
 
@@ -44,3 +45,23 @@ def broker_queue_depth(queue: str | None = None) -> int | None:
             return int(client.llen(queue or settings.CELERY_TASK_DEFAULT_QUEUE))
     except Exception:
         return None
+
+
+# Tenants, read through the model django-tenants is configured with: apps below
+# ``apps.tenants`` (conversations, knowledge) fan out per tenant without importing it.
+
+
+def tenant_schema_names() -> list[str]:
+    """Every customer tenant's schema, sorted (``public`` is infrastructure, not a tenant)."""
+    return list(
+        get_tenant_model()
+        .objects.exclude(schema_name=get_public_schema_name())
+        .order_by("schema_name")
+        .values_list("schema_name", flat=True)
+    )
+
+
+def tenant_schema_exists(schema_name: str) -> bool:
+    if not schema_name or schema_name == get_public_schema_name():
+        return False
+    return get_tenant_model().objects.filter(schema_name=schema_name).exists()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import Task, shared_task
+from celery import Task, current_app, shared_task
 from django.db import connection, transaction
 from django.utils import translation
+from django_tenants.utils import get_tenant_model
 
 from apps.core.after_response import after_response_or_now
 
@@ -38,12 +39,10 @@ class TenantTask(Task):
         )
 
     def __call__(self, *args: Any, schema_name: str | None = None, **kwargs: Any) -> Any:
-        from apps.tenants.selectors import tenant_get_by_schema
-
         if not schema_name:
             raise TenantTaskError(f"{self.name} ran without schema_name")
         connection.set_schema_to_public()
-        tenant = tenant_get_by_schema(schema_name=schema_name)
+        tenant = get_tenant_model().objects.filter(schema_name=schema_name).first()
         if tenant is None:
             raise TenantTaskError(f"{self.name}: no tenant with schema {schema_name!r}")
         connection.set_tenant(tenant)
@@ -60,7 +59,7 @@ def tenant_task(*args: Any, **options: Any):
 
 
 def enqueue_for_tenant(
-    task: TenantTask,
+    task: TenantTask | str,
     *,
     schema_name: str,
     args: tuple = (),
@@ -70,6 +69,9 @@ def enqueue_for_tenant(
 ) -> None:
     """Enqueue after the current transaction commits, so the worker sees the rows it needs.
 
+    ``task``: the task, or its name. Services name the tasks they enqueue rather than import
+    them: tasks import services (they are thin wrappers), never the other way round.
+
     ``after_response``: in a web request, publish once the response is sent rather than before
     (where the server supports it, see ``apps.core.after_response``): for an acknowledgement
     that must leave fast, when the rows the task needs are already committed.
@@ -77,10 +79,16 @@ def enqueue_for_tenant(
     Robust: a broker outage is logged, not raised into the caller whose data is already
     committed; the periodic sweeps pick up what was stored but never enqueued.
     """
+    if not schema_name or not isinstance(schema_name, str):
+        raise TenantTaskError(f"{task} must be enqueued with schema_name=<tenant schema>")
     task_kwargs = {**(kwargs or {}), "schema_name": schema_name}
 
     def publish():
-        task.apply_async(args=args, kwargs=task_kwargs, **options)
+        if isinstance(task, str):
+            # By name (Celery's send_task): the web process need not import the task module.
+            current_app.send_task(task, args=args, kwargs=task_kwargs, **options)
+        else:
+            task.apply_async(args=args, kwargs=task_kwargs, **options)
 
     if after_response:
         transaction.on_commit(lambda: after_response_or_now(publish), robust=True)

@@ -22,12 +22,15 @@ from psycopg.adapt import Dumper
 from psycopg.pq import Format
 
 from apps.agents.models import Agent
-from apps.integrations.bases.llm import LLMError, LLMProvider
+from apps.core.tenant_tasks import enqueue_for_tenant
+from apps.integrations.bases.llm import LLMError, LLMProvider, llm_provider_get
 from apps.knowledge.chunking import document_chunk
 from apps.knowledge.models import Chunk, Document
 from apps.knowledge.parsing import SUPPORTED_EXTENSIONS, DocumentError, document_parse
 
 logger = logging.getLogger(__name__)
+# Enqueued by name: the tasks module imports this one (tasks are thin wrappers over services).
+DOCUMENT_EMBED_TASK = "apps.knowledge.tasks.document_embed_task"
 
 
 @dataclass
@@ -194,8 +197,6 @@ def document_embed(
     Idempotent: embedded chunks are not embedded again. On failure the document is marked
     FAILED with the reason; whatever was live stays live and searchable.
     """
-    from apps.integrations.llm import llm_provider_get
-
     pending = list(document.chunks.filter(embedding__isnull=True).order_by("is_live", "position"))
     try:
         chunks_embed(pending, llm=llm or llm_provider_get(), on_progress=on_progress)
@@ -219,11 +220,8 @@ def documents_waiting_for_embedding():
 
 
 def document_embed_enqueue(document: Document) -> None:
-    from apps.core.tenant_tasks import enqueue_for_tenant
-    from apps.knowledge.tasks import document_embed_task
-
     enqueue_for_tenant(
-        document_embed_task,
+        DOCUMENT_EMBED_TASK,
         schema_name=connection.schema_name,
         kwargs={"document_id": document.pk},
     )
@@ -291,30 +289,19 @@ def supported_extension(path: Path) -> bool:
     return path.suffix.lower() in SUPPORTED_EXTENSIONS
 
 
-def answer_remember(answer, *, llm: LLMProvider | None = None) -> Chunk | None:
-    """Keep a finished question-and-answer as memory the agent can draw on later.
-
-    Skipped for answers someone marked 👎, and idempotent (one memory per answer). If the
-    embedding fails the memory is still kept, findable by its words.
-    """
-    from apps.conversations.models import AnswerFeedback, Message
-    from apps.integrations.llm import llm_provider_get
-
-    if answer.role != Message.Role.ASSISTANT or answer.status != Message.Status.ANSWERED:
-        return None
-    if answer.feedback.filter(value=AnswerFeedback.Value.DOWN).exists():
-        return None
-    question = answer.in_reply_to
-    day = answer.answered_at.date().isoformat() if answer.answered_at else ""
-    text = f"Question: {question.text}\n\nAnswer ({answer.conversation.agent.name}): {answer.text}"
+def memory_store(
+    *, message, agent: Agent, heading_path: list[str], text: str, llm: LLMProvider | None = None
+) -> Chunk:
+    """Keep ``text`` as memory tied to ``message`` (one memory per message: idempotent), and
+    embed it. If the embedding fails the memory is still kept, findable by its words."""
     chunk, created = Chunk.objects.get_or_create(
-        message=answer,
+        message=message,
         defaults={
             "kind": Chunk.Kind.MEMORY,
-            "agent": answer.conversation.agent,
+            "agent": agent,
             "is_live": True,
             "position": 0,
-            "heading_path": ["Earlier conversation", day],
+            "heading_path": heading_path,
             "text": text,
         },
     )
@@ -322,10 +309,10 @@ def answer_remember(answer, *, llm: LLMProvider | None = None) -> Chunk | None:
         try:
             chunks_embed([chunk], llm=llm or llm_provider_get())
         except EmbeddingError as exc:
-            logger.info("Memory of answer %s kept without embedding: %s", answer.pk, exc)
+            logger.info("Memory of message %s kept without embedding: %s", message.pk, exc)
     return chunk
 
 
-def answer_forget(answer) -> None:
-    """Remove an answer from memory (after a 👎): it must not ground later answers."""
-    Chunk.objects.filter(message=answer).delete()
+def memory_forget(*, message) -> None:
+    """Remove the memory tied to ``message``: it must not ground later answers."""
+    Chunk.objects.filter(message=message).delete()

@@ -1,7 +1,9 @@
 """Thin Celery wrappers: embed one document; embed what waits, in every tenant."""
 
 from celery import shared_task
+from django_tenants.utils import schema_context
 
+from apps.core.selectors import tenant_schema_names
 from apps.core.tenant_tasks import enqueue_for_tenant, tenant_task
 from apps.knowledge.models import Document
 from apps.knowledge.services import (
@@ -36,16 +38,12 @@ def starter_packs_load_task() -> None:
 def documents_embed_waiting_all_tenants() -> None:
     """Beat entry point: documents whose embedding gave up (model down for long) get
     another go, tenant by tenant."""
-    from django_tenants.utils import schema_context
-
-    from apps.tenants.selectors import tenant_list
-
-    for tenant in tenant_list():
-        with schema_context(tenant.schema_name):
+    for schema_name in tenant_schema_names():
+        with schema_context(schema_name):
             waiting = list(documents_waiting_for_embedding().values_list("pk", flat=True))
         for document_id in waiting:
             enqueue_for_tenant(
                 document_embed_task,
-                schema_name=tenant.schema_name,
+                schema_name=schema_name,
                 kwargs={"document_id": document_id},
             )

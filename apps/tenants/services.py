@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from apps.agents.services import agents_sync_definitions
+from apps.knowledge.services import starter_packs_load
 from apps.tenants.models import Domain, Tenant
 
 SCHEMA_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -55,9 +57,6 @@ def tenant_create(
     An existing tenant keeps its data; its display name is updated and the domain added if
     new. Every check runs before anything is written, so bad input changes nothing.
     """
-    from apps.agents.services import agents_sync_definitions
-    from apps.knowledge.services import starter_packs_load
-
     schema_name = (schema_name or "").strip()
     name = (name or "").strip()
     tenant_schema_name_validate(schema_name)

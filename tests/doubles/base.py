@@ -264,9 +264,10 @@ def _handler_class_for(double: ProtocolDouble) -> type[BaseHTTPRequestHandler]:
                 except ValueError:
                     parsed_json = None
             elif body and "x-www-form-urlencoded" in content_type:
-                form = {
-                    k: v[-1] for k, v in parse_qs(body.decode(), keep_blank_values=True).items()
-                }
+                # Binary uploads arrive under this content type too (urllib's default):
+                # undecodable bytes must not crash the server; the raw body stays in ``body``.
+                text = body.decode("utf-8", "replace")
+                form = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
             return RecordedRequest(
                 method=self.command,
                 path=url.path,

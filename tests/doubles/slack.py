@@ -15,6 +15,12 @@ Usage::
     posted = client.chat_postMessage(channel="C1", text="hi")
     double.thread("C1", posted["ts"])   # [{"text": "hi", ...}]
     double.stop()
+
+Methods: ``auth.test``, ``oauth.v2.access``, ``chat.postMessage``, ``chat.update``,
+``chat.postEphemeral``, ``conversations.replies``, ``chat.startStream``/``appendStream``/
+``stopStream`` (streamed replies), ``assistant.threads.setStatus``, ``users.info``, and the
+``files_upload_v2`` flow (``files.getUploadURLExternal``, a POST of the bytes to the returned
+``upload_url`` on this double, ``files.completeUploadExternal``). Anything else: ``unknown_method``.
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ import threading
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tests.doubles.base import ProtocolDouble, RecordedRequest, Reply
 
@@ -45,8 +53,15 @@ DEFAULT_SCOPE = (
     "commands,im:write"
 )
 
-# Parameters Slack accepts as JSON text inside a form body (slack_sdk serialises them so).
-_JSON_FORM_PARAMS = ("blocks", "attachments", "metadata")
+# Parameters Slack accepts as JSON text inside a form body (slack_sdk serialises them so;
+# files.completeUploadExternal always sends ``files`` that way).
+_JSON_FORM_PARAMS = ("blocks", "attachments", "metadata", "chunks", "files", "loading_messages")
+
+# What the stream methods answer where the workspace or token cannot stream (see
+# ``SlackDouble.streaming_supported``): a documented error of chat.startStream/appendStream/
+# stopStream. Slack documents no "streaming disabled" code; this is the one it gives a token
+# that may not call the method.
+STREAMING_REFUSED_ERROR = "not_allowed_token_type"
 
 
 @dataclass
@@ -57,6 +72,17 @@ class _BotToken:
     bot_id: str
     team_name: str
     app_id: str
+    streaming: bool = True
+
+
+@dataclass
+class _Stream:
+    """What Slack keeps about a streamed message besides the message itself."""
+
+    streaming: bool
+    chunks: list[dict[str, Any]]
+    recipient_user_id: str | None
+    recipient_team_id: str | None
 
 
 @dataclass
@@ -69,11 +95,23 @@ class _ScriptedFailure:
 class SlackDouble(ProtocolDouble):
     """The Slack Web API, in memory, on ``127.0.0.1:<free port>``. Thread-safe.
 
-    Test-facing API: ``add_token``, ``add_oauth_code``, ``add_message``, ``fail_next``,
-    ``calls``, ``thread``, ``messages``, ``ephemerals``, ``response_url``,
-    ``response_url_posts``, ``reset``; from ``ProtocolDouble``: ``start``/``stop`` (or a
-    context manager), ``url``, ``requests``, ``wait_for_requests``, and HTTP-level faults
-    (``close_next``, ``delay_next``, ``reply_next``, ``fail_next(<count>, status=…)``).
+    Test-facing API:
+
+    - setup: ``add_token`` (``streaming=False``: that token cannot stream), ``revoke_token``,
+      ``add_oauth_code``, ``add_message``, ``add_user``; switches ``streaming_supported``
+      (``False``: the workspace refuses the stream methods with ``STREAMING_REFUSED_ERROR``)
+      and ``status_in_channels`` (``True``: ``assistant.threads.setStatus`` works outside DMs);
+      ``end_stream`` (Slack ended a stream: it timed out or the user pressed stop);
+    - faults: ``fail_next(method, error, retry_after=…)`` (``method`` may also be
+      ``"response_url"`` or ``"upload_url"``);
+    - inspection: ``calls``, ``thread``, ``messages``, ``ephemerals``, ``stream``,
+      ``statuses``, ``files``, ``response_url``, ``response_url_posts``; ``reset``;
+    - from ``ProtocolDouble``: ``start``/``stop`` (or a context manager), ``url``, ``requests``,
+      ``wait_for_requests``, and HTTP-level faults (``close_next``, ``delay_next``,
+      ``reply_next``, ``fail_next(<count>, status=…)``).
+
+    Channel ids starting with ``D`` are DMs, as Slack's are: streaming there needs no
+    recipient, and ``assistant.threads.setStatus`` is accepted there only (by default).
     """
 
     def __init__(
@@ -97,8 +135,9 @@ class SlackDouble(ProtocolDouble):
     # --- scripting -----------------------------------------------------------------------------
 
     def reset(self) -> None:
-        """Forget tokens, codes, messages, recorded calls and scripted failures (both the
-        Slack-level ones and the base class's HTTP-level ones)."""
+        """Forget tokens, codes, messages, streams, statuses, users, files, recorded calls and
+        scripted failures (both the Slack-level ones and the base class's HTTP-level ones);
+        ``streaming_supported`` and ``status_in_channels`` go back to their defaults."""
         super().reset()
         with self._state_lock:
             self._clear()
@@ -113,6 +152,13 @@ class SlackDouble(ProtocolDouble):
         self._response_url_posts: list[tuple[str, Any]] = []
         self._failures: dict[str, deque[_ScriptedFailure]] = defaultdict(deque)
         self._ts_counter = itertools.count(1)
+        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._statuses: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self._users: dict[str, dict[str, Any]] = {}
+        self._uploads: dict[str, dict[str, Any]] = {}
+        self._shared_files: list[dict[str, Any]] = []
+        self.streaming_supported = True
+        self.status_in_channels = False
 
     def add_token(
         self,
@@ -123,8 +169,13 @@ class SlackDouble(ProtocolDouble):
         bot_id: str | None = None,
         team_name: str = DEFAULT_TEAM_NAME,
         app_id: str = DEFAULT_APP_ID,
+        streaming: bool = True,
     ) -> None:
-        """Make ``token`` a valid bot token of ``team_id`` (any other token: ``invalid_auth``)."""
+        """Make ``token`` a valid bot token of ``team_id`` (any other token: ``invalid_auth``).
+
+        ``streaming=False``: the stream methods refuse this token (a workspace without the
+        feature), as ``streaming_supported = False`` does for every token.
+        """
         with self._state_lock:
             self._tokens[token] = _BotToken(
                 token=token,
@@ -133,6 +184,7 @@ class SlackDouble(ProtocolDouble):
                 bot_id=bot_id or "B" + bot_user_id[1:],
                 team_name=team_name,
                 app_id=app_id,
+                streaming=streaming,
             )
 
     def revoke_token(self, token: str) -> None:
@@ -210,6 +262,48 @@ class SlackDouble(ProtocolDouble):
             self._messages[(channel, ts)] = message
             return ts
 
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        email: str | None = None,
+        tz: str = "Europe/Paris",
+        real_name: str | None = None,
+        display_name: str | None = None,
+        team_id: str = DEFAULT_TEAM_ID,
+    ) -> dict[str, Any]:
+        """Make ``users.info`` know ``user_id``; returns the user object it answers.
+
+        ``tz_offset`` is the zone's offset now, in seconds, as Slack computes it (so it follows
+        daylight saving time); ``tz_label`` is left out.
+        """
+        real_name = real_name if real_name is not None else user_id.lower()
+        offset = datetime.now(UTC).astimezone(ZoneInfo(tz)).utcoffset()
+        user = {
+            "id": user_id,
+            "team_id": team_id,
+            "name": (email or user_id).split("@")[0].lower(),
+            "deleted": False,
+            "real_name": real_name,
+            "tz": tz,
+            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+            "is_bot": False,
+            "profile": {
+                "email": email,
+                "real_name": real_name,
+                "display_name": display_name if display_name is not None else real_name,
+            },
+        }
+        with self._state_lock:
+            self._users[user_id] = user
+        return copy.deepcopy(user)
+
+    def end_stream(self, channel: str, ts: str) -> None:
+        """Slack ends the stream by itself (its lifetime ran out, the user pressed stop): later
+        appends and stops get ``message_not_in_streaming_state``."""
+        with self._state_lock:
+            self._streams[(channel, ts)].streaming = False
+
     def fail_next(  # type: ignore[override]
         self,
         method: str | int = 1,
@@ -223,7 +317,8 @@ class SlackDouble(ProtocolDouble):
         """The next ``times`` calls of ``method`` fail with ``error``.
 
         ``status`` defaults to 429 for ``ratelimited`` (with ``Retry-After: retry_after or 1``)
-        and to 200 otherwise, as Slack replies. ``method`` may be ``"response_url"``.
+        and to 200 otherwise, as Slack replies. ``method`` may be ``"response_url"``, or
+        ``"upload_url"`` (the POST of a file's bytes: it gets ``status`` and ``error`` as text).
         An int first argument is the base class's HTTP-level form (``fail_next(2, status=500)``:
         the next 2 requests, whatever the method, get a bare HTTP error).
         """
@@ -285,6 +380,41 @@ class SlackDouble(ProtocolDouble):
                 [e for e in self._ephemerals if channel is None or e["channel"] == channel]
             )
 
+    def stream(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The streamed message ``ts``'s stream state (``None`` if it was not streamed):
+        ``streaming`` (``False`` once stopped or ended), ``chunks`` (every chunk received, in
+        order; a ``markdown_text`` argument counts as a ``markdown_text`` chunk),
+        ``recipient_user_id``, ``recipient_team_id``. The text so far is the message's ``text``.
+        """
+        with self._state_lock:
+            found = self._streams.get((channel, ts))
+            if found is None:
+                return None
+            return copy.deepcopy(
+                {
+                    "streaming": found.streaming,
+                    "chunks": found.chunks,
+                    "recipient_user_id": found.recipient_user_id,
+                    "recipient_team_id": found.recipient_team_id,
+                }
+            )
+
+    def statuses(self, channel: str, thread_ts: str) -> list[str]:
+        """Every status ``assistant.threads.setStatus`` set on the thread, oldest first
+        (``""``: the status was cleared)."""
+        with self._state_lock:
+            return list(self._statuses.get((channel, thread_ts), []))
+
+    def files(self, channel: str | None = None) -> list[dict[str, Any]]:
+        """Files shared by ``files.completeUploadExternal`` (to ``channel``; all: ``None``),
+        oldest first: ``id``, ``title``, ``filename``, ``content`` (the bytes posted to the
+        upload URL), ``channel`` (``None``: not shared, the file stays private), ``thread_ts``,
+        ``initial_comment``."""
+        with self._state_lock:
+            return copy.deepcopy(
+                [f for f in self._shared_files if channel is None or f["channel"] == channel]
+            )
+
     def response_url(self, response_id: str = "1") -> str:
         """A ``response_url`` on this double, to put into a slash command or interaction."""
         return f"{self.url}/response_url/{response_id}"
@@ -316,6 +446,9 @@ class SlackDouble(ProtocolDouble):
                 posted = request.form or request.body.decode("utf-8", "replace")
             status, text = self.handle_response_url(request.path[len("/response_url/") :], posted)
             return Reply(status=status, body=text.encode(), headers={"Content-Type": "text/html"})
+        if request.path.startswith(_UPLOAD_PATH):
+            status, text = self.handle_upload(request.path[len(_UPLOAD_PATH) :], request.body)
+            return Reply(status=status, body=text.encode(), headers={"Content-Type": "text/plain"})
         return Reply.json({"ok": False, "error": "unknown_method"}, status=HTTPStatus.NOT_FOUND)
 
     def _next_ts(self) -> str:
@@ -361,6 +494,19 @@ class SlackDouble(ProtocolDouble):
             if failure is not None:
                 return failure.status, failure.error
             return HTTPStatus.OK, "ok"
+
+    def handle_upload(self, file_id: str, body: bytes) -> tuple[int, str]:
+        """The POST of a file's bytes to the ``upload_url`` that files.getUploadURLExternal
+        gave; Slack's file server answers ``OK - <length>`` as plain text."""
+        with self._state_lock:
+            failure = self._scripted_failure("upload_url")
+            if failure is not None:
+                return failure.status, failure.error
+            upload = self._uploads.get(file_id)
+            if upload is None:
+                return HTTPStatus.NOT_FOUND, "Not Found"
+            upload["content"] = body
+            return HTTPStatus.OK, f"OK - {len(body)}"
 
     def _auth_test(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -451,6 +597,187 @@ class SlackDouble(ProtocolDouble):
             "response_metadata": {"next_cursor": ""},
         }
 
+    # --- streamed replies (chat.startStream / appendStream / stopStream) --------------------
+
+    def _streaming_refused(self, bot: _BotToken) -> dict[str, Any] | None:
+        if self.streaming_supported and bot.streaming:
+            return None
+        return {"ok": False, "error": STREAMING_REFUSED_ERROR}
+
+    def _chat_start_stream(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
+        refused = self._streaming_refused(bot)
+        if refused is not None:
+            return refused
+        channel, thread_ts = params.get("channel"), params.get("thread_ts")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not thread_ts:
+            # Documented as required (a stream answers a user's message), with no error of
+            # its own: Slack's argument validation answers this.
+            return _invalid_arguments("missing required field: thread_ts")
+        if not _is_dm(channel):
+            # Outside a DM Slack must know whom the stream is for.
+            if not params.get("recipient_team_id"):
+                return {"ok": False, "error": "missing_recipient_team_id"}
+            if not params.get("recipient_user_id"):
+                return {"ok": False, "error": "missing_recipient_user_id"}
+        chunks = _stream_chunks(params)
+        if chunks is None:
+            return _invalid_arguments("chunks must be an array of objects")
+        ts = self._next_ts()
+        message = self._bot_message(bot, params, ts)
+        message["text"] = _markdown_of(chunks)
+        self._messages[(channel, ts)] = message
+        self._streams[(channel, ts)] = _Stream(
+            streaming=True,
+            chunks=chunks,
+            recipient_user_id=params.get("recipient_user_id"),
+            recipient_team_id=params.get("recipient_team_id"),
+        )
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _streamed_message(
+        self, bot: _BotToken, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], _Stream, list[dict[str, Any]]] | dict[str, Any]:
+        """The message an append or a stop writes to, its stream and the new chunks; or the
+        error Slack answers."""
+        refused = self._streaming_refused(bot)
+        if refused is not None:
+            return refused
+        channel, ts = params.get("channel"), params.get("ts") or ""
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        message = self._messages.get((channel, ts))
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message.get("user") != bot.bot_user_id:
+            return {"ok": False, "error": "cant_update_message"}
+        stream = self._streams.get((channel, ts))
+        if stream is None or not stream.streaming:
+            return {"ok": False, "error": "message_not_in_streaming_state"}
+        chunks = _stream_chunks(params)
+        if chunks is None:
+            return _invalid_arguments("chunks must be an array of objects")
+        return message, stream, chunks
+
+    def _chat_append_stream(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
+        found = self._streamed_message(bot, params)
+        if isinstance(found, dict):
+            return found
+        message, stream, chunks = found
+        if not chunks:
+            return {"ok": False, "error": "no_text"}
+        stream.chunks.extend(chunks)
+        message["text"] += _markdown_of(chunks)
+        return {"ok": True, "channel": params["channel"], "ts": params["ts"]}
+
+    def _chat_stop_stream(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
+        found = self._streamed_message(bot, params)
+        if isinstance(found, dict):
+            return found
+        message, stream, chunks = found
+        stream.chunks.extend(chunks)
+        message["text"] += _markdown_of(chunks)
+        # The blocks are rendered below the streamed text; the text stays the whole stream.
+        for field in ("blocks", "metadata"):
+            if params.get(field):
+                message[field] = params[field]
+        stream.streaming = False
+        return {
+            "ok": True,
+            "channel": params["channel"],
+            "ts": params["ts"],
+            "message": copy.deepcopy(message),
+        }
+
+    # --- assistant threads, users, files ---------------------------------------------------
+
+    def _assistant_threads_set_status(
+        self, bot: _BotToken, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        channel, thread_ts = params.get("channel_id"), params.get("thread_ts")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not thread_ts:
+            return {"ok": False, "error": "invalid_thread_ts"}
+        if "status" not in params:
+            return _invalid_arguments("missing required field: status")
+        if not (_is_dm(channel) or self.status_in_channels):
+            return {"ok": False, "error": "channel_type_not_supported"}
+        self._statuses[(channel, thread_ts)].append(params["status"] or "")
+        return {"ok": True}
+
+    def _users_info(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._users.get(params.get("user") or "")
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "user": copy.deepcopy(user)}
+
+    def _files_get_upload_url_external(
+        self, bot: _BotToken, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        filename = params.get("filename")
+        if not filename:
+            return _invalid_arguments("missing required field: filename")
+        try:
+            length = int(params.get("length") or 0)
+        except (TypeError, ValueError):
+            return _invalid_arguments("length must be an integer")
+        if length <= 0:
+            return {"ok": False, "error": "missing_argument"}
+        file_id = f"F0DOUBLE{next(self._ts_counter):04d}"
+        self._uploads[file_id] = {"filename": filename, "content": None}
+        return {"ok": True, "upload_url": f"{self.url}{_UPLOAD_PATH}{file_id}", "file_id": file_id}
+
+    def _files_complete_upload_external(
+        self, bot: _BotToken, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        files = params.get("files")
+        if not (isinstance(files, list) and files and all(isinstance(f, dict) for f in files)):
+            return _invalid_arguments("files must be a non-empty array of {id, title}")
+        uploads = [self._uploads.get(str(f.get("id"))) for f in files]
+        if any(upload is None or upload["content"] is None for upload in uploads):
+            # Slack cannot find a file whose bytes never reached the upload URL either.
+            return {"ok": False, "error": "file_not_found"}
+        channel = params.get("channel_id") or (params.get("channels") or "").split(",")[0] or None
+        shared = [
+            {
+                "id": f["id"],
+                "title": f.get("title") or upload["filename"],
+                "filename": upload["filename"],
+                "content": upload["content"],
+                "channel": channel,
+                "thread_ts": params.get("thread_ts"),
+                "initial_comment": params.get("initial_comment"),
+            }
+            for f, upload in zip(files, uploads, strict=True)
+        ]
+        self._shared_files.extend(shared)
+        described = [
+            {"id": f["id"], "title": f["title"], "name": f["filename"], "size": len(f["content"])}
+            for f in shared
+        ]
+        if channel:
+            self._post_file_share(bot, channel, params, described)
+        return {"ok": True, "files": copy.deepcopy(described)}
+
+    def _post_file_share(
+        self,
+        bot: _BotToken,
+        channel: str,
+        params: dict[str, Any],
+        files: list[dict[str, Any]],
+    ) -> None:
+        """Sharing files into a channel shows a message with them, the initial comment as its
+        text, in the thread if one was given: what a reader of the thread sees."""
+        ts = self._next_ts()
+        message = self._bot_message(
+            bot, {"text": params.get("initial_comment"), "thread_ts": params.get("thread_ts")}, ts
+        )
+        message["files"] = copy.deepcopy(files)
+        message["upload"] = True
+        self._messages[(channel, ts)] = message
+
     def _oauth_v2_access(self, params: dict[str, Any], authorization: str | None) -> dict:
         # Slack prefers HTTP Basic client authentication and also takes form fields.
         client_id, client_secret = _basic_credentials(authorization)
@@ -481,7 +808,17 @@ _METHODS = {
     "chat.update": SlackDouble._chat_update,
     "chat.postEphemeral": SlackDouble._chat_post_ephemeral,
     "conversations.replies": SlackDouble._conversations_replies,
+    "chat.startStream": SlackDouble._chat_start_stream,
+    "chat.appendStream": SlackDouble._chat_append_stream,
+    "chat.stopStream": SlackDouble._chat_stop_stream,
+    "assistant.threads.setStatus": SlackDouble._assistant_threads_set_status,
+    "users.info": SlackDouble._users_info,
+    "files.getUploadURLExternal": SlackDouble._files_get_upload_url_external,
+    "files.completeUploadExternal": SlackDouble._files_complete_upload_external,
 }
+
+# Where files.getUploadURLExternal sends the bytes (Slack's is files.slack.com/upload/v1/…).
+_UPLOAD_PATH = "/upload/v1/"
 
 
 def _request_params(request: RecordedRequest) -> dict[str, Any]:
@@ -495,6 +832,37 @@ def _request_params(request: RecordedRequest) -> dict[str, Any]:
             with contextlib.suppress(ValueError):
                 params[field] = json.loads(params[field])
     return params
+
+
+def _is_dm(channel: str) -> bool:
+    """Slack's DM (im) channel ids start with ``D``."""
+    return channel.startswith("D")
+
+
+def _invalid_arguments(detail: str) -> dict[str, Any]:
+    """Slack's answer to arguments its schema refuses: the reason in response_metadata."""
+    return {
+        "ok": False,
+        "error": "invalid_arguments",
+        "response_metadata": {"messages": [f"[ERROR] {detail}"]},
+    }
+
+
+def _stream_chunks(params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """A stream call's chunks, its ``markdown_text`` first as a ``markdown_text`` chunk;
+    ``None`` when ``chunks`` is not a list of objects."""
+    chunks = params.get("chunks") or []
+    if not (isinstance(chunks, list) and all(isinstance(chunk, dict) for chunk in chunks)):
+        return None
+    text = params.get("markdown_text")
+    return ([{"type": "markdown_text", "text": text}] if text else []) + list(chunks)
+
+
+def _markdown_of(chunks: list[dict[str, Any]]) -> str:
+    """The text the chunks add to a streamed message (task and plan chunks add none)."""
+    return "".join(
+        str(chunk.get("text") or "") for chunk in chunks if chunk.get("type") == "markdown_text"
+    )
 
 
 def _bearer_token(authorization: str | None) -> str | None:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from apps.integrations.slack.chat import streaming_refusals_clear
 from tests.doubles.slack import SlackDouble
 
 
@@ -15,8 +16,13 @@ def slack_double(settings) -> Iterator[SlackDouble]:
 
     Its OAuth app credentials are ``slack_double.client_id`` / ``client_secret``; tests of the
     install flow put them into ``settings`` themselves.
+
+    It plays a workspace without Slack's streaming methods, so answers arrive as a placeholder
+    edited by chat.update; tests of native streaming set ``streaming_supported = True``.
     """
     double = SlackDouble().start()
+    double.streaming_supported = False
+    streaming_refusals_clear()
     settings.SLACK_API_URL = double.api_url
     try:
         yield double

@@ -234,3 +234,19 @@ def _embeddings_check(vectors: object, *, expected_count: int, provider: str, mo
         raise LLMResponseError(f"{provider} returned embeddings of unequal or empty size ({model})")
     if not all(isinstance(value, int | float) for vector in vectors for value in vector):
         raise LLMResponseError(f"{provider} returned non-numeric embeddings ({model})")
+
+
+def llm_provider_get(name: str | None = None) -> LLMProvider:
+    """A new provider for ``name`` (default: ``settings.LLM_PROVIDER``), configured from the
+    settings. The adapter is loaded by its dotted path (``settings.LLM_PROVIDER_BACKENDS``):
+    only the chosen vendor's SDK is imported, and this contract imports no adapter."""
+    from django.core.exceptions import ImproperlyConfigured
+    from django.utils.module_loading import import_string
+
+    name = (name or settings.LLM_PROVIDER or "").strip().lower()
+    backends = settings.LLM_PROVIDER_BACKENDS
+    if name not in backends:
+        raise ImproperlyConfigured(
+            f"LLM_PROVIDER={name!r} is not a known LLM provider; use one of: " + ", ".join(backends)
+        )
+    return import_string(backends[name])()

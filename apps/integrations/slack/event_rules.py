@@ -1,13 +1,16 @@
-"""Which Slack events are questions for an agent, and in which thread they are answered.
+"""Which Slack events are a person writing to an agent, read into ``IncomingMessage``.
 
-Answered: @mentions, messages in a DM with the bot, and replies in a thread where an agent
-already takes part (no need to tag it again). Ignored: bots (including this one), edits,
-deletions and other subtypes, and channel chatter that does not involve the agent.
+Kept: @mentions, messages in a DM with the bot, and channel messages in a thread (the domain
+decides whether an agent takes part in that thread: ``apps.conversations.services``).
+Ignored here: bots (including this one), edits, deletions and other subtypes, top-level
+channel chatter, and a channel message that tags the bot (its ``app_mention`` event, sent for
+the same message, is the one answered). Pure rules: no database, no I/O.
 """
 
 from __future__ import annotations
 
-from apps.conversations.services import IncomingSlackMessage, conversation_exists_for_thread
+from apps.integrations.bases.chat import IncomingMessage
+from apps.integrations.slack.inbound import team_id_of
 
 # Subtypes that are still a person writing; every other subtype (message_changed,
 # message_deleted, bot_message, channel_join…) is not a question.
@@ -23,49 +26,43 @@ def _is_from_a_person(event: dict, bot_user_id: str) -> bool:
     return isinstance(user, str) and bool(user) and user != bot_user_id
 
 
-def _incoming(body: dict, event: dict, channel_type: str) -> IncomingSlackMessage | None:
+def _incoming(
+    body: dict, event: dict, *, channel_type: str, mentions_bot: bool
+) -> IncomingMessage | None:
     channel, ts = event.get("channel"), event.get("ts")
     if not isinstance(channel, str) or not isinstance(ts, str):
         return None
     text = event.get("text")
-    return IncomingSlackMessage(
-        team_id=body.get("team_id") or event.get("team") or "",
-        event_id=body.get("event_id"),
+    thread_ts = event.get("thread_ts")
+    event_id = body.get("event_id")
+    return IncomingMessage(
+        team_id=team_id_of(body) or team_id_of(event) or "",
+        event_id=event_id if isinstance(event_id, str) and event_id else None,
         channel_id=channel,
         channel_type=channel_type,
         user_id=event["user"],
         text=text if isinstance(text, str) else "",
         ts=ts,
-        thread_ts=event.get("thread_ts"),
+        thread_ts=thread_ts if isinstance(thread_ts, str) and thread_ts else None,
+        mentions_bot=mentions_bot,
     )
 
 
-def question_from_mention(
-    *, body: dict, event: dict, bot_user_id: str
-) -> tuple[IncomingSlackMessage, str] | None:
+def question_from_mention(*, body: dict, event: dict, bot_user_id: str) -> IncomingMessage | None:
     if not _is_from_a_person(event, bot_user_id):
         return None
-    incoming = _incoming(body, event, event.get("channel_type") or "channel")
-    if incoming is None:
-        return None
-    return incoming, incoming.thread_ts or incoming.ts
+    channel_type = event.get("channel_type") or "channel"
+    return _incoming(body, event, channel_type=channel_type, mentions_bot=True)
 
 
-def question_from_message(
-    *, body: dict, event: dict, bot_user_id: str
-) -> tuple[IncomingSlackMessage, str] | None:
+def question_from_message(*, body: dict, event: dict, bot_user_id: str) -> IncomingMessage | None:
     if not _is_from_a_person(event, bot_user_id):
         return None
     channel_type = event.get("channel_type") or ""
-    incoming = _incoming(body, event, channel_type)
-    if incoming is None:
-        return None
-    if channel_type == "im":
-        return incoming, incoming.thread_ts or ""
+    incoming = _incoming(body, event, channel_type=channel_type, mentions_bot=False)
+    if incoming is None or incoming.is_direct:
+        return incoming
     if f"<@{bot_user_id}>" in incoming.text:
         return None  # the app_mention event for the same message answers it
-    if incoming.thread_ts and conversation_exists_for_thread(
-        channel_id=incoming.channel_id, thread_ts=incoming.thread_ts
-    ):
-        return incoming, incoming.thread_ts
-    return None
+    # In a channel only a thread reply may be a follow-up; the domain checks the thread.
+    return incoming if incoming.thread_ts else None

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
-from apps.workspaces.selectors import SlackTeamRoute, slack_team_route_cached
+from apps.integrations.slack.selectors import SlackTeamRoute, slack_team_route_cached
 
 MAX_REQUEST_AGE_S = 5 * 60
 MAX_BODY_BYTES = 1_000_000
@@ -57,7 +57,9 @@ def signature_verify(
         raise SlackRequestError(401, "invalid Slack signature")
 
 
-def _team_id_of(payload: dict) -> str | None:
+def team_id_of(payload: dict) -> str | None:
+    """The team a payload comes from, however Slack spells it (``team_id``, ``team`` as an id
+    or as ``{"id": …}``, ``user.team_id``): read the same way for routing and storing."""
     team = payload.get("team_id") or payload.get("team")
     if isinstance(team, dict):
         team = team.get("id")
@@ -110,7 +112,7 @@ def slack_request_read(
     )
     payload, kind = payload_parse(body=body, content_type=content_type or "")
     return SlackInbound(
-        body=body.decode("utf-8"), payload=payload, kind=kind, team_id=_team_id_of(payload)
+        body=body.decode("utf-8"), payload=payload, kind=kind, team_id=team_id_of(payload)
     )
 
 

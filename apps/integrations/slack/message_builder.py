@@ -1,4 +1,5 @@
-"""Block Kit payloads, built by small functions. Every user-facing string goes through i18n."""
+"""Block Kit: neutral messages (``apps.integrations.bases.chat``) rendered for Slack, and the
+slash commands' replies. Every user-facing string goes through i18n."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+
+from apps.integrations.bases.chat import ChatButton, OutgoingMessage, Tone
 
 SECTION_TEXT_LIMIT = 3000  # Slack's limit for one section block's text
 MAX_BLOCKS = 50
@@ -61,98 +64,116 @@ def _context(text: str) -> dict:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def thinking_message(agent_name: str) -> SlackMessage:
-    text = _("%(agent)s is thinking…") % {"agent": agent_name}
-    return SlackMessage(text=text, blocks=[_context(f":hourglass_flowing_sand: {text}")])
+TONE_ICONS = {
+    Tone.PROGRESS: ":hourglass_flowing_sand:",
+    Tone.WARNING: ":warning:",
+    Tone.ERROR: ":x:",
+}
 
-
-def streaming_message(agent_name: str, partial_text: str) -> SlackMessage:
-    body = markdown_to_mrkdwn(partial_text)
-    pieces = _split(body, SECTION_TEXT_LIMIT)[: MAX_BLOCKS - 1]
-    writing = _("%(agent)s is writing…") % {"agent": agent_name}
-    return SlackMessage(
-        text=body[:FALLBACK_TEXT_LIMIT],
-        blocks=[*(_section(p) for p in pieces), _context(f":writing_hand: {writing}")],
-    )
-
-
+# Classic buttons (any workspace): the value is the feedback value itself.
 FEEDBACK_UP_ACTION = "answer_feedback_up"
 FEEDBACK_DOWN_ACTION = "answer_feedback_down"
+# Slack's feedback_buttons element (workspaces with AI features): one action, the verdict
+# travels in the value as "up:<feedback value>" / "down:<feedback value>".
+FEEDBACK_ELEMENT_ACTION = "answer_feedback"
 
 
-def feedback_buttons(answer_id: int) -> dict:
-    """👍/👎 under an answer; the value carries the answer's id within its tenant."""
+def feedback_buttons(value: str) -> dict:
+    """👍/👎 as two classic buttons, for every workspace."""
     return {
         "type": "actions",
-        "block_id": f"feedback-{answer_id}",
+        "block_id": f"feedback-{value}",
         "elements": [
             {
                 "type": "button",
                 "action_id": FEEDBACK_UP_ACTION,
                 "text": {"type": "plain_text", "text": "👍", "emoji": True},
-                "value": str(answer_id),
+                "value": value,
                 "accessibility_label": _("This answer helped"),
             },
             {
                 "type": "button",
                 "action_id": FEEDBACK_DOWN_ACTION,
                 "text": {"type": "plain_text", "text": "👎", "emoji": True},
-                "value": str(answer_id),
+                "value": value,
                 "accessibility_label": _("This answer was wrong or unhelpful"),
             },
         ],
     }
 
 
-def sources_context(sources: list[str]) -> dict:
-    """ "Sources: [1] Deploy runbook › Rollback · [2] …", or that nothing matched."""
-    if not sources:
-        return _context(":books: " + _("No matching document in your knowledge base."))
-    numbered = " · ".join(f"[{n}] {label}" for n, label in enumerate(sources, start=1))
-    return _context(":books: " + _("Sources: %(sources)s") % {"sources": numbered})
-
-
-def answer_message(
-    *,
-    agent_name: str,
-    agent_title: str,
-    text: str,
-    model: str,
-    seconds: float,
-    sources: list[str] | None = None,
-    answer_id: int | None = None,
-) -> SlackMessage:
-    body = markdown_to_mrkdwn(text.strip()) or _("(the model returned an empty answer)")
-    pieces = _split(body, SECTION_TEXT_LIMIT)[: MAX_BLOCKS - 1]
-    footer = _("%(agent)s · %(title)s · %(model)s · %(seconds).1f s") % {
-        "agent": agent_name,
-        "title": agent_title,
-        "model": model,
-        "seconds": seconds,
+def feedback_element(value: str) -> dict:
+    """👍/👎 as Slack's own feedback_buttons element (in a context_actions block)."""
+    return {
+        "type": "context_actions",
+        "block_id": f"feedback-{value}",
+        "elements": [
+            {
+                "type": "feedback_buttons",
+                "action_id": FEEDBACK_ELEMENT_ACTION,
+                "positive_button": {
+                    "text": {"type": "plain_text", "text": "👍"},
+                    "value": f"up:{value}",
+                    "accessibility_label": _("This answer helped"),
+                },
+                "negative_button": {
+                    "text": {"type": "plain_text", "text": "👎"},
+                    "value": f"down:{value}",
+                    "accessibility_label": _("This answer was wrong or unhelpful"),
+                },
+            }
+        ],
     }
-    blocks = [*(_section(p) for p in pieces[: MAX_BLOCKS - 3])]
-    if sources is not None:
-        blocks.append(sources_context(sources))
-    if answer_id is not None:
-        blocks.append(feedback_buttons(answer_id))
-    blocks.append(_context(footer))
-    return SlackMessage(text=body[:FALLBACK_TEXT_LIMIT], blocks=blocks)
 
 
-def llm_unavailable_message(agent_name: str) -> SlackMessage:
-    text = _(
-        "%(agent)s can't reach its language model right now; your message is saved and will "
-        "be answered as soon as the model is back."
-    ) % {"agent": agent_name}
-    return SlackMessage(text=text, blocks=[_section(f":warning: {text}")])
+def _button(button: ChatButton) -> dict:
+    element = {
+        "type": "button",
+        "action_id": button.action_id,
+        "text": {"type": "plain_text", "text": button.label[:75], "emoji": True},
+        "value": button.value,
+    }
+    if button.style in {"primary", "danger"}:
+        element["style"] = button.style
+    return element
 
 
-def llm_error_message(agent_name: str, reason: str) -> SlackMessage:
-    text = _(
-        "%(agent)s's language model could not answer (%(reason)s). Your message is saved; an "
-        "administrator can retry it."
-    ) % {"agent": agent_name, "reason": reason}
-    return SlackMessage(text=text, blocks=[_section(f":x: {text}")])
+def _body_blocks(text: str, tone: str, limit: int) -> list[dict]:
+    icon = TONE_ICONS.get(tone, "")
+    body = f"{icon} {text}" if icon else text
+    if tone == Tone.PROGRESS:
+        return [_context(body)]
+    return [_section(piece) for piece in _split(body, SECTION_TEXT_LIMIT)[:limit]]
+
+
+def footer_blocks(message: OutgoingMessage, *, native_feedback: bool = False) -> list[dict]:
+    """What goes under the body: notes, buttons, feedback."""
+    blocks = [_context(note) for note in message.notes]
+    if message.buttons:
+        blocks.append({"type": "actions", "elements": [_button(b) for b in message.buttons[:25]]})
+    if message.feedback_value:
+        feedback = feedback_element if native_feedback else feedback_buttons
+        blocks.append(feedback(message.feedback_value))
+    return blocks
+
+
+def message_blocks(message: OutgoingMessage, *, native_feedback: bool = False) -> SlackMessage:
+    """A neutral message as Block Kit: the body (Markdown turned into mrkdwn, split into
+    sections within Slack's limits), then its notes, buttons and feedback."""
+    body = markdown_to_mrkdwn(message.text.strip())
+    footer = footer_blocks(message, native_feedback=native_feedback)
+    blocks = _body_blocks(body, message.tone, MAX_BLOCKS - len(footer)) if body else []
+    return SlackMessage(text=body[:FALLBACK_TEXT_LIMIT] or " ", blocks=[*blocks, *footer])
+
+
+def streaming_blocks(partial_text: str, progress_note: str) -> SlackMessage:
+    """An answer still being written (chat.update fallback): what came so far, then a note."""
+    body = markdown_to_mrkdwn(partial_text)
+    pieces = _split(body, SECTION_TEXT_LIMIT)[: MAX_BLOCKS - 1]
+    note = [_context(f":writing_hand: {progress_note}")] if progress_note else []
+    return SlackMessage(
+        text=body[:FALLBACK_TEXT_LIMIT], blocks=[*(_section(p) for p in pieces), *note]
+    )
 
 
 def fields_message(*, title: str, rows: list[tuple[str, str]], footer: str = "") -> SlackMessage:

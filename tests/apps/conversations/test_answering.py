@@ -1,14 +1,31 @@
-"""Answering a stored question: placeholder at once, streamed edits, final Block Kit, and
-what the person sees when the model cannot answer."""
+"""Answering a stored question: what the person sees (here in a workspace without Slack's
+streaming methods, so the answer is a placeholder edited with chat.update; native streaming is
+tested with the Slack package), and what happens when the model cannot answer."""
 
+import base64
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from apps.conversations.answering import AnswerError, answer_generate
+from apps.conversations.answering import (
+    AnswerError,
+    answer_chat,
+    answer_claim,
+    answer_finish,
+    answer_generate,
+    answer_remember_later,
+    answer_retrieve,
+    answer_route,
+    answer_start,
+    answer_stream_from_model,
+    question_thread,
+)
 from apps.conversations.models import Message
-from apps.conversations.services import IncomingSlackMessage, slack_question_store
+from apps.conversations.services import slack_question_store
+from apps.integrations.bases.chat import AnswerStream, IncomingMessage
 from tests.factories import SlackWorkspaceFactory, slack_token
 
 CHANNEL = "C0ANSWER01"
@@ -27,7 +44,7 @@ def answering(tenant_a, slack_double, ollama_double, settings):
 
 
 def ask(workspace, text="how do I roll back?", ts="1700000000.000100", thread=ROOT_TS, event=None):
-    incoming = IncomingSlackMessage(
+    incoming = IncomingMessage(
         team_id=workspace.team_id,
         event_id=event or f"Ev{ts}",
         channel_id=CHANNEL,
@@ -51,10 +68,11 @@ def test_the_answer_is_posted_in_the_thread_then_streamed_then_finalised(answeri
     assert len(updates) >= 2  # streamed edits, then the final message
     final = updates[-1]
     assert "kubectl rollout undo" in json.dumps(final["blocks"])
-    assert final["blocks"][-1]["type"] == "context"
-    assert final["blocks"][-1]["elements"][0]["text"].startswith(
+    assert final["blocks"][-2]["type"] == "context"
+    assert final["blocks"][-2]["elements"][0]["text"].startswith(
         "NOX · DevOps engineer · llama3.1:8b"
     )
+    assert final["blocks"][-1]["elements"][0]["action_id"] == "answer_feedback_up"
     answer.refresh_from_db()
     question.refresh_from_db()
     assert answer.status == question.status == Message.Status.ANSWERED
@@ -198,3 +216,153 @@ def test_with_the_openai_provider_the_same_question_is_answered_through_openai(
     assert request["stream"] is True
     assert request["messages"][-1] == {"role": "user", "content": "how do I roll back?"}
     assert "Use the blue-green switch." in str(slack_double.calls("chat.update")[-1]["blocks"])
+
+
+# --- the named steps, one by one ---------------------------------------------------------------
+
+
+class RecordingStream(AnswerStream):
+    """An answer stream that keeps what it is given (the contract, implemented for a test)."""
+
+    ts = "1700000099.000100"
+
+    def __init__(self):
+        self.pieces, self.finished = [], None
+
+    def append(self, text):
+        self.pieces.append(text)
+
+    def finish(self, message):
+        self.finished = message
+
+
+def test_claim_takes_a_question_once_and_takes_over_a_stale_claim(answering):
+    question = ask(answering)
+
+    assert answer_claim(question.pk).status == Message.Status.ANSWERING
+    assert answer_claim(question.pk) is None  # in progress elsewhere
+    Message.objects.filter(pk=question.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert answer_claim(question.pk).attempts == 2  # its worker died: taken over
+    with pytest.raises(AnswerError):
+        answer_claim(999_999)
+
+
+def test_route_gives_the_conversation_or_fails_without_an_enabled_agent(answering):
+    from apps.agents.models import Agent
+
+    routed = answer_route(answer_claim(ask(answering).pk))
+    assert routed.conversation.agent.slug == "nox"
+
+    Agent.objects.update(enabled=False)
+    question = answer_claim(ask(answering, ts="1700000001.000100", thread="1700000001.000100").pk)
+    with pytest.raises(AnswerError):
+        answer_route(question)
+    question.refresh_from_db()
+    assert (question.status, question.error) == (Message.Status.FAILED, "no enabled agent")
+
+
+def test_chat_is_the_questions_workspace_or_the_question_fails(answering):
+    question = answer_route(answer_claim(ask(answering).pk))
+    assert answer_chat(question) is not None
+
+    question.team_id = "T0GONE0001"
+    with pytest.raises(AnswerError):
+        answer_chat(question)
+    question.refresh_from_db()
+    assert question.status == Message.Status.FAILED
+
+
+def test_the_thread_names_the_place_and_the_person_answered(answering):
+    question = answer_route(answer_claim(ask(answering).pk))
+
+    thread = question_thread(question)
+
+    assert (thread.channel, thread.thread_ts, thread.user_id) == (CHANNEL, ROOT_TS, "U0PERSON1")
+    assert thread.team_id == answering.team_id and not thread.is_direct
+
+
+def test_start_posts_once_and_a_later_attempt_reuses_the_message(answering, slack_double):
+    question = answer_route(answer_claim(ask(answering).pk))
+    chat = answer_chat(question)
+
+    stream, answer = answer_start(chat, question)
+    again, same = answer_start(chat, question)
+
+    assert answer.pk == same.pk and stream.ts == again.ts == answer.slack_ts
+    assert len(slack_double.calls("chat.postMessage")) == 1
+    assert "NOX is thinking" in slack_double.calls("chat.update")[-1]["text"]
+
+
+def test_retrieve_finds_the_agents_knowledge(answering, ollama_double):
+    from apps.integrations.bases.llm import llm_provider_get
+
+    question = answer_route(answer_claim(ask(answering, "ImagePullBackOff on deploy").pk))
+
+    hits = answer_retrieve(question, llm=llm_provider_get())
+
+    assert hits and all(hit.text for hit in hits)
+
+
+def test_the_model_writes_into_the_stream(answering, ollama_double):
+    from apps.integrations.bases.llm import llm_provider_get
+
+    question = answer_route(answer_claim(ask(answering).pk))
+    stream = RecordingStream()
+
+    result = answer_stream_from_model(question, knowledge=[], llm=llm_provider_get(), stream=stream)
+
+    assert "".join(stream.pieces) == result.text == ollama_double.reply_text
+    prompt = ollama_double.requests_to("/api/chat")[-1].json["messages"]
+    assert "Nothing in the company's knowledge base matches" in prompt[0]["content"]
+
+
+def test_finish_shows_the_final_message_and_marks_both_rows_answered(answering):
+    from apps.integrations.bases.llm import ChatResult
+
+    question = answer_route(answer_claim(ask(answering).pk))
+    answer = Message.objects.create(
+        conversation=question.conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.ANSWERING,
+        channel_id=CHANNEL,
+        slack_ts=RecordingStream.ts,
+        text="",
+        in_reply_to=question,
+    )
+    stream = RecordingStream()
+    result = ChatResult(
+        text="Done.", model="m1", prompt_tokens=3, completion_tokens=1, duration_ms=5
+    )
+
+    answer_finish(question, answer, result=result, knowledge=[], stream=stream)
+
+    assert stream.finished.text == "Done."
+    assert stream.finished.feedback_value == str(answer.pk)
+    assert stream.finished.notes[-1].startswith("NOX · DevOps engineer · m1")
+    question.refresh_from_db()
+    answer.refresh_from_db()
+    assert question.status == answer.status == Message.Status.ANSWERED
+    assert (answer.text, answer.model, answer.prompt_tokens) == ("Done.", "m1", 3)
+
+
+def test_remember_later_publishes_the_remember_task_by_name(
+    answering, settings, django_capture_on_commit_callbacks
+):
+    from jamono.celery import app
+
+    question = ask(answering)
+    answer = answer_generate(question_id=question.pk)
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    with app.connection_for_read() as connection:
+        client = connection.default_channel.client
+        client.delete(queue)
+
+        with django_capture_on_commit_callbacks(execute=True):
+            answer_remember_later(answer)
+
+        message = json.loads(client.lpop(queue))
+    assert message["headers"]["task"] == "apps.conversations.tasks.answer_remember_task"
+    assert json.loads(base64.b64decode(message["body"]))[1] == {
+        "answer_id": answer.pk,
+        "schema_name": answering.tenant.schema_name,
+    }

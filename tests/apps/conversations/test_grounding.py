@@ -7,7 +7,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.conversations.answering import answer_generate
-from apps.conversations.services import IncomingSlackMessage, slack_question_store
+from apps.conversations.services import slack_question_store
+from apps.integrations.bases.chat import IncomingMessage
 from apps.knowledge.models import Document
 from apps.knowledge.services import document_embed, document_ingest
 from tests.factories import SlackWorkspaceFactory, slack_token
@@ -34,7 +35,7 @@ def workspace(tenant_a, slack_double, ollama_double, settings):
 
 def ask(workspace, text):
     return slack_question_store(
-        IncomingSlackMessage(
+        IncomingMessage(
             team_id=workspace.team_id, event_id=f"Ev{abs(hash(text))}", channel_id="C0GROUND1",
             channel_type="channel", user_id="U0PERSON1", text=text, ts="1700000000.000100",
             thread_ts=None,

@@ -6,10 +6,11 @@ import pytest
 from django_tenants.utils import schema_context
 
 from apps.conversations.answering import answer_generate
+from apps.conversations.memory import answer_remember
 from apps.conversations.models import AnswerFeedback
-from apps.conversations.services import IncomingSlackMessage, slack_question_store
+from apps.conversations.services import slack_question_store
+from apps.integrations.bases.chat import IncomingMessage
 from apps.knowledge.models import Chunk, Document
-from apps.knowledge.services import answer_remember
 from tests.doubles.slack_requests import block_actions_form, button_action, signed_headers
 from tests.factories import SlackWorkspaceFactory, slack_token
 
@@ -32,7 +33,7 @@ def answered(workspace, text, ts, reply, ollama_double):
     ollama_double.reply_text = reply
     with schema_context(workspace.tenant.schema_name):
         question = slack_question_store(
-            IncomingSlackMessage(
+            IncomingMessage(
                 team_id=workspace.team_id, event_id=f"Ev{ts}", channel_id=f"C{ts[-4:]}",
                 channel_type="channel", user_id="U0PERSON1", text=text, ts=ts, thread_ts=None,
             ),

@@ -9,11 +9,12 @@ from django_tenants.utils import schema_context
 
 from apps.conversations import services
 from apps.conversations.models import Message
-from apps.conversations.services import IncomingSlackMessage, slack_question_store
+from apps.conversations.services import slack_question_store
+from apps.integrations.bases.chat import IncomingMessage
 
 
 def incoming(event_id="Ev0QSTORE1", ts="1700000000.000100", text="is the deploy stuck?"):
-    return IncomingSlackMessage(
+    return IncomingMessage(
         team_id="T0QSTORE", event_id=event_id, channel_id="C0QSTORE", channel_type="channel",
         user_id="U0PERSON1", text=text, ts=ts, thread_ts=None,
     )  # fmt: skip

@@ -8,8 +8,9 @@ from django_tenants.utils import schema_context
 
 from apps.conversations.answering import answer_generate
 from apps.conversations.models import Message
-from apps.conversations.services import IncomingSlackMessage, slack_question_store
+from apps.conversations.services import slack_question_store
 from apps.conversations.tasks import answers_retry_waiting_all_tenants
+from apps.integrations.bases.chat import IncomingMessage
 from jamono.celery import app as celery_app
 from tests.factories import SlackWorkspaceFactory, slack_token, tenant_make
 
@@ -20,7 +21,7 @@ def waiting_question(tenant, slack_double, channel):
     slack_double.add_token(token, team_id=workspace.team_id, bot_user_id=workspace.bot_user_id)
     with schema_context(tenant.schema_name):
         question = slack_question_store(
-            IncomingSlackMessage(
+            IncomingMessage(
                 team_id=workspace.team_id, event_id=f"Ev{channel}", channel_id=channel,
                 channel_type="channel", user_id="U0PERSON1", text="is prod ok?",
                 ts="1700000000.000100", thread_ts=None,

@@ -4,7 +4,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from apps.core import crypto
-from apps.workspaces.models import SlackWorkspace
+from apps.integrations.slack.models import SlackWorkspace
 from tests.factories import SlackWorkspaceFactory
 
 

@@ -17,8 +17,8 @@ from apps.integrations.bases.llm import (
     LLMProvider,
     LLMResponseError,
     LLMUnavailableError,
+    llm_provider_get,
 )
-from apps.integrations.llm import llm_provider_get
 from apps.integrations.ollama.provider import OllamaProvider
 from apps.integrations.openai.provider import OpenAIProvider
 from tests.doubles.base import ProtocolDouble, Reply

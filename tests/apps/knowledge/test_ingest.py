@@ -96,7 +96,7 @@ def test_exact_error_strings_and_commands_are_found_by_full_text(tenant_a, ollam
 
 
 def test_vector_search_finds_the_chunk_whose_embedding_matches(tenant_a, ollama_double):
-    from apps.integrations.llm import llm_provider_get
+    from apps.integrations.bases.llm import llm_provider_get
 
     with schema_context(tenant_a.schema_name):
         document_ingest(key="rb.md", name="rb.md", data=RUNBOOK.encode(), source="upload")

@@ -3,7 +3,7 @@
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from apps.integrations.llm import llm_provider_get
+from apps.integrations.bases.llm import llm_provider_get
 from apps.knowledge.models import Document
 from apps.knowledge.selectors import knowledge_search
 from apps.knowledge.services import document_embed, document_ingest

@@ -4,7 +4,7 @@ from django_tenants.utils import schema_context
 from apps.conversations.answering import AnswerError, answer_generate
 from apps.conversations.models import Message
 from apps.conversations.selectors import questions_waiting_for_answer
-from apps.tenants.selectors import tenant_get_by_schema, tenant_list
+from apps.core.selectors import tenant_schema_exists, tenant_schema_names
 
 
 class Command(BaseCommand):
@@ -14,15 +14,14 @@ class Command(BaseCommand):
         parser.add_argument("--schema", help="Only this tenant")
 
     def handle(self, *args, schema=None, **options):
-        if schema and tenant_get_by_schema(schema_name=schema) is None:
+        if schema and not tenant_schema_exists(schema):
             raise CommandError(f"no tenant with schema {schema!r}")
-        tenants = [tenant_get_by_schema(schema_name=schema)] if schema else list(tenant_list())
-        for tenant in tenants:
-            with schema_context(tenant.schema_name):
+        for schema_name in [schema] if schema else tenant_schema_names():
+            with schema_context(schema_name):
                 waiting = list(questions_waiting_for_answer())
                 answered = 0
                 for index, question in enumerate(waiting, start=1):
-                    self.stdout.write(f"\r{tenant.schema_name}: {index}/{len(waiting)}", ending="")
+                    self.stdout.write(f"\r{schema_name}: {index}/{len(waiting)}", ending="")
                     try:
                         answer = answer_generate(question_id=question.pk)
                     except AnswerError as exc:
@@ -31,6 +30,5 @@ class Command(BaseCommand):
                     if answer is not None and answer.status == Message.Status.ANSWERED:
                         answered += 1
                 self.stdout.write(
-                    f"\r{tenant.schema_name}: {answered} of {len(waiting)} waiting question(s) "
-                    "answered"
+                    f"\r{schema_name}: {answered} of {len(waiting)} waiting question(s) answered"
                 )

@@ -8,7 +8,7 @@ import re
 from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
-from apps.agents.status import agent_metrics_windows, agent_status
+from apps.conversations.agent_status import agent_metrics_windows, agent_status
 from apps.integrations.slack import message_builder
 
 AGENT_COMMAND_RE = re.compile(r"^/([a-z][a-z0-9-]*?)-(status|help|metrics)$")

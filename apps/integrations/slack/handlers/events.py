@@ -1,21 +1,21 @@
 """Events API listeners: dispatch by event type to the rules and the conversation service."""
 
-from apps.conversations.services import slack_question_store
+from apps.conversations.services import question_receive
 from apps.integrations.slack.event_rules import question_from_mention, question_from_message
 from apps.integrations.slack.inbound import ROUTE_CONTEXT_KEY
-from apps.workspaces.services import slack_workspace_disconnect
+from apps.integrations.slack.services import slack_workspace_disconnect
 
 
 def on_app_mention(body: dict, event: dict, context) -> None:
-    question = question_from_mention(body=body, event=event, bot_user_id=context.bot_user_id)
-    if question:
-        slack_question_store(question[0], thread_key=question[1])
+    incoming = question_from_mention(body=body, event=event, bot_user_id=context.bot_user_id)
+    if incoming:
+        question_receive(incoming)
 
 
 def on_message(body: dict, event: dict, context) -> None:
-    question = question_from_message(body=body, event=event, bot_user_id=context.bot_user_id)
-    if question:
-        slack_question_store(question[0], thread_key=question[1])
+    incoming = question_from_message(body=body, event=event, bot_user_id=context.bot_user_id)
+    if incoming:
+        question_receive(incoming)
 
 
 # Bolt skips authorize for these two events (the token is dead), so the bot and team come from

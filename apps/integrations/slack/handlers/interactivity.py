@@ -4,26 +4,42 @@ import logging
 import re
 
 from apps.conversations.services import FeedbackError, answer_feedback_record
-from apps.integrations.slack.message_builder import FEEDBACK_DOWN_ACTION, FEEDBACK_UP_ACTION
+from apps.integrations.slack.message_builder import (
+    FEEDBACK_DOWN_ACTION,
+    FEEDBACK_ELEMENT_ACTION,
+    FEEDBACK_UP_ACTION,
+)
 
 logger = logging.getLogger(__name__)
 
 FEEDBACK_VALUES = {FEEDBACK_UP_ACTION: "up", FEEDBACK_DOWN_ACTION: "down"}
 
 
+def feedback_of(action: dict) -> tuple[str, str] | None:
+    """(verdict, answer id) from a 👍/👎 click: classic buttons carry the verdict in the action
+    id, Slack's feedback_buttons element in its value ("up:<id>"). None if malformed."""
+    value = action.get("value")
+    if not isinstance(value, str):
+        return None
+    if action.get("action_id") == FEEDBACK_ELEMENT_ACTION:
+        verdict, _, answer_id = value.partition(":")
+    else:
+        verdict, answer_id = FEEDBACK_VALUES.get(action.get("action_id"), ""), value
+    if verdict not in {"up", "down"} or not answer_id.isdigit():
+        return None
+    return verdict, answer_id
+
+
 def on_answer_feedback(ack, body: dict, action: dict) -> None:
     ack()
-    try:
-        answer_id = int(action.get("value", ""))
-    except ValueError:
+    feedback = feedback_of(action)
+    if feedback is None:
         logger.warning("Feedback with a malformed answer id ignored")
         return
-    user_id = (body.get("user") or {}).get("id", "")
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
     try:
         answer_feedback_record(
-            answer_id=answer_id,
-            slack_user_id=user_id,
-            value=FEEDBACK_VALUES[action["action_id"]],
+            answer_id=int(feedback[1]), slack_user_id=str(user.get("id", "")), value=feedback[0]
         )
     except FeedbackError as exc:
         logger.warning("Feedback ignored: %s", exc)
@@ -36,6 +52,7 @@ def on_any_other_interaction(ack) -> None:
 def register(app) -> None:
     app.action(FEEDBACK_UP_ACTION)(on_answer_feedback)
     app.action(FEEDBACK_DOWN_ACTION)(on_answer_feedback)
+    app.action(FEEDBACK_ELEMENT_ACTION)(on_answer_feedback)
     app.action(re.compile(".*"))(on_any_other_interaction)
     app.shortcut(re.compile(".*"))(on_any_other_interaction)
     app.view(re.compile(".*"))(on_any_other_interaction)

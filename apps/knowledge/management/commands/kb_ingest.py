@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from tqdm import tqdm
 
 from apps.agents.models import Agent
+from apps.core.selectors import tenant_schema_exists
 from apps.knowledge.models import Document
 from apps.knowledge.services import (
     EmbeddingError,
@@ -16,7 +17,6 @@ from apps.knowledge.services import (
     file_ingest,
     folder_files,
 )
-from apps.tenants.selectors import tenant_get_by_schema
 
 
 class Command(BaseCommand):
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, schema, paths, agent=None, no_embed=False, **options):
-        if tenant_get_by_schema(schema_name=schema) is None:
+        if not tenant_schema_exists(schema):
             raise CommandError(f"no tenant with schema {schema!r}")
         roots = [Path(p).expanduser() for p in paths]
         missing = [str(p) for p in roots if not p.exists()]

@@ -8,25 +8,26 @@ def _body(event):
     return event_callback("T0TEAM001", event, event_id="Ev0001")
 
 
-def test_a_mention_starts_a_thread_on_its_own_message():
+def test_a_mention_is_read_with_its_event_team_and_the_mention_flag():
     event = app_mention_event(f"<@{BOT}> hello", ts="1700000000.000100")
-    incoming, thread_key = question_from_mention(body=_body(event), event=event, bot_user_id=BOT)
-    assert thread_key == "1700000000.000100"
+    incoming = question_from_mention(body=_body(event), event=event, bot_user_id=BOT)
+    assert incoming.ts == "1700000000.000100" and incoming.thread_ts is None
+    assert incoming.mentions_bot
     assert incoming.event_id == "Ev0001"
     assert incoming.team_id == "T0TEAM001"
 
 
-def test_a_mention_inside_a_thread_answers_in_that_thread():
-    event = app_mention_event(f"<@{BOT}> hi", ts="1700000001.000100", thread_ts="1700000000.000100")
-    _, thread_key = question_from_mention(body=_body(event), event=event, bot_user_id=BOT)
-    assert thread_key == "1700000000.000100"
+def test_a_team_given_as_an_object_is_read_like_team_id():
+    event = app_mention_event(f"<@{BOT}> hello")
+    body = {**_body(event), "team": {"id": "T0OBJECT1"}}
+    del body["team_id"]
+    assert question_from_mention(body=body, event=event, bot_user_id=BOT).team_id == "T0OBJECT1"
 
 
-def test_a_dm_top_level_message_is_answered_at_the_dm_top_level():
+def test_a_dm_message_is_kept_as_direct():
     event = message_event("hello", channel="D0DM00001", channel_type="im")
-    incoming, thread_key = question_from_message(body=_body(event), event=event, bot_user_id=BOT)
-    assert thread_key == ""
-    assert incoming.channel_type == "im"
+    incoming = question_from_message(body=_body(event), event=event, bot_user_id=BOT)
+    assert incoming.is_direct and not incoming.mentions_bot
 
 
 def test_messages_from_bots_edits_deletions_and_the_agent_itself_are_ignored():
@@ -46,14 +47,14 @@ def test_a_channel_message_mentioning_the_bot_is_left_to_the_app_mention_event(d
     assert question_from_message(body=_body(event), event=event, bot_user_id=BOT) is None
 
 
-def test_a_thread_reply_where_no_agent_takes_part_is_ignored(tenant_a):
-    from django_tenants.utils import schema_context
-
-    event = message_event(
-        "chatter", channel="C0CHAN001", channel_type="channel", thread_ts="1700000000.000100"
+def test_top_level_channel_chatter_is_ignored_and_a_thread_reply_left_to_the_domain():
+    chatter = message_event("chatter", channel="C0CHAN001", channel_type="channel")
+    reply = message_event(
+        "and then?", channel="C0CHAN001", channel_type="channel", thread_ts="1700000000.000100"
     )
-    with schema_context(tenant_a.schema_name):
-        assert question_from_message(body=_body(event), event=event, bot_user_id=BOT) is None
+    assert question_from_message(body=_body(chatter), event=chatter, bot_user_id=BOT) is None
+    incoming = question_from_message(body=_body(reply), event=reply, bot_user_id=BOT)
+    assert incoming.thread_ts == "1700000000.000100" and not incoming.mentions_bot
 
 
 def test_a_file_share_from_a_person_is_still_a_question():

@@ -8,7 +8,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from apps.conversations.models import Message
-from apps.workspaces.models import SlackWorkspace
+from apps.integrations.slack.models import SlackWorkspace
 from tests.doubles.slack_requests import app_mention_event, event_callback, signed_headers
 from tests.factories import SlackWorkspaceFactory
 
@@ -81,7 +81,7 @@ def test_a_malformed_tokens_revoked_event_changes_nothing(client, workspace):
 
 
 def test_reconnecting_after_an_uninstall_routes_the_team_again(client, workspace):
-    from apps.workspaces.services import slack_workspace_connect
+    from apps.integrations.slack.services import slack_workspace_connect
 
     send(client, workspace, {"type": "app_uninstalled"})
     slack_workspace_connect(

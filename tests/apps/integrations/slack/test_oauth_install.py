@@ -19,13 +19,10 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from apps.workspaces.models import SlackInstallState, SlackWorkspace
-from apps.workspaces.services import (
-    INSTALL_INVITE_SALT,
-    slack_install_invite_create,
-    slack_workspace_connect,
-)
-from apps.workspaces.views import INSTALL_STATE_COOKIE
+from apps.integrations.slack.install import INSTALL_INVITE_SALT, slack_install_invite_create
+from apps.integrations.slack.install_views import INSTALL_STATE_COOKIE
+from apps.integrations.slack.models import SlackInstallState, SlackWorkspace
+from apps.integrations.slack.services import slack_workspace_connect
 from tests.factories import slack_token
 
 INSTALL_URL = "/slack/install"

@@ -1,5 +1,6 @@
-"""What /<agent>-status, -help and -metrics report, gathered from the database, the broker
-and a cheap check of the language model (cached briefly: a slash command has 3 seconds)."""
+"""What /<agent>-status, -help and -metrics report about an agent, gathered from its
+conversations, the broker and a cheap check of the language model (cached briefly: a slash
+command has 3 seconds)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from apps.conversations.selectors import (
     agent_waiting_questions,
 )
 from apps.core.selectors import broker_queue_depth
+from apps.integrations.bases.llm import llm_provider_get
 
 LLM_HEALTH_CACHE_S = 30
 LLM_HEALTH_TIMEOUT_S = 1.5
@@ -34,8 +36,6 @@ class AgentStatus:
 
 
 def llm_health(*, model: str) -> tuple[bool, str, bool | None]:
-    from apps.integrations.llm import llm_provider_get
-
     cached = cache.get("llm-health")
     if cached is None:
         health = llm_provider_get().health(timeout_s=LLM_HEALTH_TIMEOUT_S)

@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from apps.core import crypto
-from apps.workspaces.models import SlackWorkspace
-from apps.workspaces.selectors import slack_workspace_get_by_team
-from apps.workspaces.services import WorkspaceValidationError, slack_workspace_connect
+from apps.integrations.slack.models import SlackWorkspace
+from apps.integrations.slack.selectors import slack_workspace_get_by_team
+from apps.integrations.slack.services import WorkspaceValidationError, slack_workspace_connect
 from tests.factories import slack_token
 
 
@@ -71,7 +71,7 @@ def test_no_log_line_at_any_level_contains_the_token(tenant_a, caplog, capsys):
             slack_workspace_connect(
                 schema_name=tenant_a.schema_name,
                 team_id="T0A3",
-                bot_token=token + "!",
+                bot_token=token + " 2",
                 bot_user_id="U0BOT3",
             )
     finally:
@@ -116,7 +116,11 @@ def test_a_team_connected_to_another_tenant_is_refused(tenant_a, tenant_b):
     [
         ("bot_token", "xoxp-1111-2222-abcdef", "invalid bot token"),
         ("bot_token", "not-a-token", "invalid bot token"),
-        ("bot_token", "", "invalid bot token"),
+        ("bot_token", "", "invalid bot token: it is empty"),
+        ("bot_token", "xoxb-123 456-abc", "invalid bot token: it contains spaces"),
+        ("bot_token", "xoxb-\x00123-456", "invalid bot token: it contains spaces"),
+        ("bot_token", "xoxb-1", "invalid bot token: 6 characters"),
+        ("bot_token", "xoxb-" + "a" * 600, "invalid bot token: 605 characters"),
         ("team_id", "t123", "invalid Slack team ID"),
         ("team_id", "X123", "invalid Slack team ID"),
         ("bot_user_id", "bot", "invalid bot user ID"),
@@ -170,3 +174,63 @@ def test_connect_slack_twice_from_the_command_line_is_idempotent(manage_py):
     assert "already connected" in second.stdout
     assert SlackWorkspace.objects.get(team_id="T0B2").bot_token == token
     assert token not in first.stdout + first.stderr + second.stdout + second.stderr
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "xoxb-123-456-abc",
+        # With token rotation on, Slack issues bot tokens of this shape; the body is opaque.
+        "xoxe.xoxb-1-MS0yLTEyMzQ1Njc4OTAxMi0xMjM0NTY3ODkwMTIzLTEyMzQ1Njc4OTAxMjM0LWFiY2RlZg",
+    ],
+)
+def test_bot_tokens_are_accepted_by_their_prefix_whatever_their_body(tenant_a, token):
+    result = slack_workspace_connect(
+        schema_name=tenant_a.schema_name, team_id="T0A7", bot_token=token, bot_user_id="U0BOT7"
+    )
+    assert result.workspace.bot_token == token
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        ("xoxp-123-456-userToken", "expected a bot token starting with xoxb- or xoxe.xoxb-"),
+        ("", "it is empty"),
+        ("xoxb-123 456-abc", "it contains spaces"),
+    ],
+)
+def test_connect_slack_refuses_a_user_token_an_empty_one_and_spaces_in_one_line(
+    manage_py, token, reason
+):
+    from tests.factories import tenant_make
+
+    tenant = tenant_make()
+
+    result = manage_py(
+        "connect_slack", tenant.schema_name, "--team-id", "T0B3", "--bot-token", token,
+        "--bot-user-id", "U0BOT9",
+    )  # fmt: skip
+
+    assert result.returncode != 0
+    error_lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(error_lines) == 1, result.stderr
+    assert reason in error_lines[0]
+    assert not token or token not in result.stderr + result.stdout
+    assert not SlackWorkspace.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_connect_slack_accepts_a_rotating_bot_token_from_the_command_line(manage_py):
+    from tests.factories import tenant_make
+
+    tenant = tenant_make()
+    token = "xoxe.xoxb-1-MS0yLTEyMzQ1Njc4OTAxMi0xMjM0NTY3ODkwMTIz"
+
+    result = manage_py(
+        "connect_slack", tenant.schema_name, "--team-id", "T0B4", "--bot-token", token,
+        "--bot-user-id", "U0BOT9",
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert SlackWorkspace.objects.get(team_id="T0B4").bot_token == token

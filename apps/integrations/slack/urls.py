@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.workspaces import views
+from apps.integrations.slack import install_views as views
 
 app_name = "workspaces"
 

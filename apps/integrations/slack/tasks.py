@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from apps.workspaces.services import slack_install_states_purge
+from apps.integrations.slack.install import slack_install_states_purge
 
 
 @shared_task(ignore_result=True)

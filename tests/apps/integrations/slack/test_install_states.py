@@ -5,9 +5,9 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from apps.workspaces.models import SlackInstallState
-from apps.workspaces.services import slack_install_state_create, slack_install_states_purge
-from apps.workspaces.tasks import slack_install_states_purge_task
+from apps.integrations.slack.install import slack_install_state_create, slack_install_states_purge
+from apps.integrations.slack.models import SlackInstallState
+from apps.integrations.slack.tasks import slack_install_states_purge_task
 
 
 def test_states_expired_over_a_day_ago_are_purged_recent_ones_kept(tenant_a):

@@ -1,7 +1,7 @@
 """The Slack side of "Add to Slack" (OAuth v2): the authorize URL and the code exchange.
 
 https://docs.slack.dev/authentication/installing-with-oauth. Nothing here touches the
-database; ``apps.workspaces.services`` decides what an install does.
+database; ``apps.integrations.slack.install`` decides what an install does.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 from django.conf import settings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+
+from apps.integrations.slack.credentials import bot_token_problem
 
 # Seconds to wait for oauth.v2.access; the person is waiting on the redirect page.
 OAUTH_ACCESS_TIMEOUT_S = 15
@@ -97,7 +99,7 @@ def _bot_install_from_reply(reply: dict) -> SlackBotInstall:
         scopes=str(reply.get("scope") or ""),
         bot_token=str(reply.get("access_token") or ""),
     )
-    if not install.bot_token.startswith(("xoxb-", "xoxe.xoxb-")):
+    if bot_token_problem(install.bot_token):
         raise SlackOAuthError("not_a_bot_token")
     if not install.team_id:
         raise SlackOAuthError("missing_team")

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from apps.workspaces.models import SlackWorkspace
+from apps.integrations.slack.models import SlackWorkspace
 
 
 def slack_workspace_get_by_team(*, team_id: str) -> SlackWorkspace | None:

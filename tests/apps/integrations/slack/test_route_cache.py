@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.workspaces.selectors import slack_team_route_cache_clear, slack_team_route_cached
-from apps.workspaces.services import slack_workspace_disconnect
+from apps.integrations.slack.selectors import slack_team_route_cache_clear, slack_team_route_cached
+from apps.integrations.slack.services import slack_workspace_disconnect
 from tests.factories import SlackWorkspaceFactory
 
 

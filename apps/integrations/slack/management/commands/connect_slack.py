@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.workspaces.services import WorkspaceValidationError, slack_workspace_connect
+from apps.integrations.slack.services import WorkspaceValidationError, slack_workspace_connect
 
 
 class Command(BaseCommand):

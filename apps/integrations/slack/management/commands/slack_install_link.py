@@ -3,11 +3,8 @@ from urllib.parse import urlencode
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from apps.workspaces.services import (
-    INSTALL_INVITE_MAX_AGE,
-    WorkspaceValidationError,
-    slack_install_invite_create,
-)
+from apps.integrations.slack.install import INSTALL_INVITE_MAX_AGE, slack_install_invite_create
+from apps.integrations.slack.services import WorkspaceValidationError
 
 
 class Command(BaseCommand):

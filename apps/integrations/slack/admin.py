@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from apps.workspaces.models import SlackInstallState, SlackWorkspace
+from apps.integrations.slack.models import SlackInstallState, SlackWorkspace
 
 
 class SlackWorkspaceForm(forms.ModelForm):

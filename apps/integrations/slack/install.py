@@ -1,4 +1,5 @@
-"""Connecting Slack workspaces to tenants."""
+"""Installing Jamono into a Slack workspace through "Add to Slack" (OAuth v2): invites, the
+single-use OAuth state, the code exchange, and storing the bot for its tenant."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,109 +18,17 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
+from apps.integrations.slack.models import SlackInstallState, SlackWorkspace
+from apps.integrations.slack.oauth import SlackBotInstall, SlackOAuthError, slack_oauth_access
+from apps.integrations.slack.services import WorkspaceValidationError, slack_workspace_connect
 from apps.tenants.models import Tenant
 from apps.tenants.selectors import tenant_get_by_schema
-from apps.workspaces.models import SlackInstallState, SlackWorkspace
-from apps.workspaces.oauth import SlackBotInstall, SlackOAuthError, slack_oauth_access
 
 logger = logging.getLogger(__name__)
 
-# xoxb- bot tokens; "xoxe.xoxb-" are the rotating variant Slack issues with token rotation.
-BOT_TOKEN_RE = re.compile(r"^(xoxe\.)?xoxb-[0-9]+-[0-9]+-[A-Za-z0-9]+$")
-TEAM_ID_RE = re.compile(r"^[TE][A-Z0-9]{2,31}$")
-USER_ID_RE = re.compile(r"^[UWB][A-Z0-9]{2,31}$")
-
-
-class WorkspaceValidationError(ValueError):
-    """The input cannot connect a workspace; the message says why in one line (never the
-    token itself)."""
-
-
-@dataclass(frozen=True)
-class WorkspaceResult:
-    workspace: SlackWorkspace
-    created: bool
-
-
-def slack_credentials_validate(*, team_id: str, bot_token: str, bot_user_id: str) -> None:
-    if not TEAM_ID_RE.match(team_id or ""):
-        raise WorkspaceValidationError(
-            f"invalid Slack team ID {team_id!r}: expected T… or E… (uppercase letters and digits)"
-        )
-    if not BOT_TOKEN_RE.match(bot_token or ""):
-        raise WorkspaceValidationError(
-            "invalid bot token: expected a Slack bot token of the form xoxb-<digits>-<digits>-<…>"
-        )
-    if not USER_ID_RE.match(bot_user_id or ""):
-        raise WorkspaceValidationError(
-            f"invalid bot user ID {bot_user_id!r}: expected U… or W… (uppercase letters, digits)"
-        )
-
-
-@transaction.atomic
-def slack_workspace_connect(
-    *,
-    schema_name: str,
-    team_id: str,
-    bot_token: str,
-    bot_user_id: str,
-    team_name: str = "",
-) -> WorkspaceResult:
-    """Bind a Slack team to a tenant with its bot credentials. Idempotent.
-
-    Re-connecting the same team to the same tenant updates the credentials (a reinstall);
-    a team already bound to another tenant is refused, so one Slack team never reaches two
-    tenants' data.
-    """
-    team_id, bot_user_id, bot_token = team_id.strip(), bot_user_id.strip(), bot_token.strip()
-    slack_credentials_validate(team_id=team_id, bot_token=bot_token, bot_user_id=bot_user_id)
-    tenant = tenant_get_by_schema(schema_name=schema_name)
-    if tenant is None or tenant.schema_name == "public":
-        raise WorkspaceValidationError(f"no tenant with schema {schema_name!r}")
-
-    workspace = SlackWorkspace.objects.select_for_update().filter(team_id=team_id).first()
-    if workspace and workspace.tenant_id != tenant.pk:
-        raise WorkspaceValidationError(
-            f"Slack team {team_id} is already connected to another tenant"
-        )
-    created = workspace is None
-    workspace = workspace or SlackWorkspace(team_id=team_id, tenant=tenant)
-    workspace.bot_user_id = bot_user_id
-    workspace.bot_token = bot_token
-    workspace.is_active = True
-    if team_name:
-        workspace.team_name = team_name.strip()
-    workspace.save()
-    return WorkspaceResult(workspace=workspace, created=created)
-
-
-def slack_workspace_disconnect(*, team_id: str, reason: str) -> bool:
-    """Slack says the app is gone from a team (uninstalled, or its bot token revoked).
-
-    The token is erased (it no longer works, and a dead secret is still a secret) and the team
-    stops being routed: its later requests are acknowledged and dropped, and questions already
-    stored fail with a clear reason instead of calling Slack with a revoked token. Installing
-    again (OAuth or ``connect_slack``) brings the workspace back. Returns whether one changed.
-    """
-    with transaction.atomic():
-        workspace = (
-            SlackWorkspace.objects.select_for_update()
-            .filter(team_id=team_id, is_active=True)
-            .first()
-        )
-        if workspace is None:
-            return False
-        workspace.is_active = False
-        workspace.bot_token = ""
-        workspace.save(update_fields=["is_active", "bot_token", "updated_at"])
-    logger.info("Slack workspace %s disconnected (%s)", team_id, reason)
-    return True
-
-
-# --- "Add to Slack" (OAuth v2 install) -------------------------------------------------------
-
 INSTALL_STATE_TTL = timedelta(minutes=10)
 INSTALL_INVITE_MAX_AGE = timedelta(days=7)
+# Kept from when this code lived in apps.workspaces: changing it would void the invites out there.
 INSTALL_INVITE_SALT = "apps.workspaces.slack-install-invite"
 # Slack error codes that mean "this code cannot be used", i.e. the person should start again.
 _STALE_CODE_ERRORS = frozenset({"invalid_code", "code_already_used", "bad_redirect_uri"})

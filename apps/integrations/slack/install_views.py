@@ -10,9 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from apps.tenants.models import Tenant
-from apps.workspaces.oauth import slack_authorize_url, slack_oauth_missing_settings
-from apps.workspaces.services import (
+from apps.integrations.slack.install import (
     INSTALL_STATE_TTL,
     SlackInstallError,
     slack_install_cancel,
@@ -21,6 +19,8 @@ from apps.workspaces.services import (
     slack_install_state_create,
     slack_install_tenant_for_staff,
 )
+from apps.integrations.slack.oauth import slack_authorize_url, slack_oauth_missing_settings
+from apps.tenants.models import Tenant
 
 # Binds an install's OAuth state to the browser that started it (login CSRF defence): the
 # redirect is accepted only from the browser holding the same state.

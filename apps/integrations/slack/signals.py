@@ -1,9 +1,9 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from apps.integrations.slack.models import SlackWorkspace
+from apps.integrations.slack.selectors import slack_team_route_cache_clear
 from apps.tenants.models import Tenant
-from apps.workspaces.models import SlackWorkspace
-from apps.workspaces.selectors import slack_team_route_cache_clear
 
 
 @receiver(post_save, sender=SlackWorkspace)

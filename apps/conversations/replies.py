@@ -1,0 +1,67 @@
+"""What an agent says around its answers, as neutral chat messages (the platform renders them).
+Every user-facing string goes through i18n."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from apps.integrations.bases.chat import OutgoingMessage, Tone
+
+
+def thinking(agent_name: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        text=_("%(agent)s is thinking…") % {"agent": agent_name}, tone=Tone.PROGRESS
+    )
+
+
+def writing_note(agent_name: str) -> str:
+    return _("%(agent)s is writing…") % {"agent": agent_name}
+
+
+def sources_note(sources: list[str]) -> str:
+    """ "Sources: [1] Deploy runbook › Rollback · [2] …", or that nothing matched."""
+    if not sources:
+        return ":books: " + _("No matching document in your knowledge base.")
+    numbered = " · ".join(f"[{n}] {label}" for n, label in enumerate(sources, start=1))
+    return ":books: " + _("Sources: %(sources)s") % {"sources": numbered}
+
+
+def answer(
+    *,
+    agent_name: str,
+    agent_title: str,
+    text: str,
+    model: str,
+    seconds: float,
+    sources: list[str] | None = None,
+    answer_id: int | None = None,
+) -> OutgoingMessage:
+    """The finished answer: the model's text, where it came from, who answered, and 👍/👎."""
+    footer = _("%(agent)s · %(title)s · %(model)s · %(seconds).1f s") % {
+        "agent": agent_name,
+        "title": agent_title,
+        "model": model,
+        "seconds": seconds,
+    }
+    notes = ([sources_note(sources)] if sources is not None else []) + [footer]
+    return OutgoingMessage(
+        text=text.strip() or _("(the model returned an empty answer)"),
+        notes=tuple(notes),
+        feedback_value=str(answer_id) if answer_id is not None else "",
+    )
+
+
+def llm_unavailable(agent_name: str) -> OutgoingMessage:
+    text = _(
+        "%(agent)s can't reach its language model right now; your message is saved and will "
+        "be answered as soon as the model is back."
+    ) % {"agent": agent_name}
+    return OutgoingMessage(text=text, tone=Tone.WARNING)
+
+
+def llm_error(agent_name: str, reason: str) -> OutgoingMessage:
+    text = _(
+        "%(agent)s's language model could not answer (%(reason)s). Your message is saved; an "
+        "administrator can retry it."
+    ) % {"agent": agent_name, "reason": reason}
+    return OutgoingMessage(text=text, tone=Tone.ERROR)
