@@ -5,18 +5,15 @@ import threading
 
 from django.conf import settings
 
-from jamono.celery import DjangoCelerySettings
 from jamono.celery import app as celery_app
 
 
 def test_every_celery_setting_of_django_reaches_celery_under_its_own_name():
-    mapping = DjangoCelerySettings()
     names = [name for name in dir(settings) if name.startswith("CELERY_")]
 
-    assert len(mapping) == len(names)
+    assert len(names) > 10
     for name in names:
         key = name.removeprefix("CELERY_").lower()
-        assert mapping[key] == getattr(settings, name)
         assert celery_app.conf[key] == getattr(settings, name)
     # The test settings name their own queue: the app must not be using Celery's default.
     assert celery_app.conf.task_default_queue == settings.CELERY_TASK_DEFAULT_QUEUE != "celery"
