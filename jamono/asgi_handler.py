@@ -14,7 +14,6 @@ a bounded pool of reused threads (as many as the process has database connection
 only wait for one). Each call runs in a copy of the request's context, so nothing set by one
 request (URLconf, language) leaks into the next one on the same thread. Streaming responses
 (static files, downloads) keep Django's own path: their body is produced while it is sent.
-Work a view queued with ``apps.core.after_response`` runs once the response is sent.
 Async views still work: the sync handler runs them through ``async_to_sync``.
 """
 
@@ -29,12 +28,6 @@ from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.db import close_old_connections
 from django.http import FileResponse
 from django.urls import set_script_prefix
-
-from apps.core.after_response import (
-    after_response_open,
-    after_response_pending,
-    after_response_run,
-)
 
 
 class SyncStackASGIHandler(ASGIHandler):
@@ -64,8 +57,6 @@ class SyncStackASGIHandler(ASGIHandler):
             finally:
                 if response.streaming:
                     await loop.run_in_executor(self._executor, response.close)
-                if after_response_pending(context):
-                    await loop.run_in_executor(self._executor, after_response_run, context)
         finally:
             body_file.close()
 
@@ -73,7 +64,6 @@ class SyncStackASGIHandler(ASGIHandler):
         """Everything Django does for one request, in this one thread; the response returned
         is closed (``request_finished`` sent, database connection back to the pool) unless its
         body still has to be streamed."""
-        after_response_open()
         signals.request_started.send(sender=self.__class__, scope=scope)
         request, response = self.create_request(scope, body_file)
         if request is not None:

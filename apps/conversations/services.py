@@ -110,14 +110,13 @@ def slack_question_store(incoming: IncomingMessage, *, thread_key: str) -> Messa
         logger.info("Duplicate Slack message %s ignored", incoming.event_id or incoming.ts)
         return None
     question._state.adding = False
-    # Published once Slack has its 200 (the question is committed by then): under a burst the
-    # acknowledgements leave first. If publishing fails, or the process dies before it, the
-    # retry sweep (questions_waiting_for_answer) answers the question.
+    # Published when the INSERT is committed (at once: a Slack request runs in autocommit). If
+    # publishing fails, or the process dies before it, the retry sweep
+    # (questions_waiting_for_answer) answers the question.
     enqueue_for_tenant(
         ANSWER_GENERATE_TASK,
         schema_name=connection.schema_name,
         kwargs={"question_id": question.pk},
-        after_response=True,
     )
     return question
 

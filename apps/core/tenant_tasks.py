@@ -15,8 +15,6 @@ from django.db import connection, transaction
 from django.utils import translation
 from django_tenants.utils import get_tenant_model
 
-from apps.core.after_response import after_response_or_now
-
 
 class TenantTaskError(RuntimeError):
     """A tenant task was enqueued or run without a valid tenant."""
@@ -64,17 +62,12 @@ def enqueue_for_tenant(
     schema_name: str,
     args: tuple = (),
     kwargs: dict | None = None,
-    after_response: bool = False,
     **options,
 ) -> None:
     """Enqueue after the current transaction commits, so the worker sees the rows it needs.
 
     ``task``: the task, or its name. Services name the tasks they enqueue rather than import
     them: tasks import services (they are thin wrappers), never the other way round.
-
-    ``after_response``: in a web request, publish once the response is sent rather than before
-    (where the server supports it, see ``apps.core.after_response``): for an acknowledgement
-    that must leave fast, when the rows the task needs are already committed.
 
     Robust: a broker outage is logged, not raised into the caller whose data is already
     committed; the periodic sweeps pick up what was stored but never enqueued.
@@ -90,7 +83,4 @@ def enqueue_for_tenant(
         else:
             task.apply_async(args=args, kwargs=task_kwargs, **options)
 
-    if after_response:
-        transaction.on_commit(lambda: after_response_or_now(publish), robust=True)
-    else:
-        transaction.on_commit(publish, robust=True)
+    transaction.on_commit(publish, robust=True)

@@ -6,8 +6,6 @@ from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path
 
-from apps.core.after_response import after_response_or_now
-
 marker = contextvars.ContextVar("marker", default="unset")
 # Set by the test: tells whether the request threads still hold a database connection.
 request_threads_hold_a_connection = None
@@ -36,28 +34,7 @@ def streamed(request):
     return StreamingHttpResponse(parts())
 
 
-# Set by the test: where the views and the work they queue write what happened, in order.
-events = []
-
-
-def queues_work(request):
-    def uses_the_database():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        events.append("work: used the database")
-
-    def fails():
-        raise RuntimeError("broker down")
-
-    after_response_or_now(lambda: events.append("work: first"))
-    after_response_or_now(fails)
-    after_response_or_now(uses_the_database)
-    events.append("view returns")
-    return HttpResponse("queued")
-
-
 urlpatterns = [
-    path("slack/test/after-response", queues_work),
     path("slack/test/marker-set", marker_set),
     path("slack/test/marker-read", marker_read),
     path("slack/test/streamed", streamed),

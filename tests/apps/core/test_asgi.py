@@ -9,7 +9,6 @@ from asgiref.sync import async_to_sync, iscoroutinefunction
 from asgiref.testing import ApplicationCommunicator
 from django.db import connection
 
-from apps.core.after_response import after_response_or_now
 from jamono.asgi import application, django_asgi_app
 from jamono.asgi_handler import SyncStackASGIHandler
 from tests.apps.core import asgi_urls
@@ -123,40 +122,3 @@ def test_what_the_web_process_loaded_at_startup_is_left_out_of_full_gc_passes():
     # Importing jamono.asgi (as this module does) froze Django, the apps and their libraries:
     # ~100,000 objects that a full collection would otherwise walk, stopping every request.
     assert gc.get_freeze_count() > 50_000
-
-
-def test_work_queued_by_a_view_runs_in_order_once_the_response_is_sent(
-    one_thread_handler, transactional_db, caplog
-):
-    asgi_urls.events = events = []
-    scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/slack/test/after-response", "raw_path": b"", "root_path": "",
-        "query_string": b"", "headers": [(b"host", b"testserver")],
-    }  # fmt: skip
-
-    async def receive():
-        return {"type": "http.request", "body": b""}
-
-    async def send(message):
-        events.append(message["type"])
-
-    async_to_sync(one_thread_handler)(scope, receive, send)
-
-    assert events == [
-        "view returns",
-        "http.response.start",
-        "http.response.body",
-        "work: first",
-        "work: used the database",  # the failure before it stopped nothing
-    ]
-    assert "Work queued to run after a response failed" in caplog.text
-    assert "broker down" in caplog.text
-    assert not _thread_has_open_connection(one_thread_handler)
-
-
-def test_work_queued_outside_the_asgi_server_runs_at_once():
-    events = []
-    after_response_or_now(lambda: events.append("ran"))
-
-    assert events == ["ran"]
