@@ -13,9 +13,9 @@ from jamono import embedded  # noqa: E402
 # `make run` and Docker Compose give uvicorn the URLs; started alone without them, it stops here.
 embedded.standalone_settings_require("uvicorn jamono.asgi")
 
-from jamono.asgi_handler import SyncStackASGIHandler  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
 
-django_asgi_app = SyncStackASGIHandler()
+django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

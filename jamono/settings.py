@@ -162,8 +162,6 @@ EMBEDDED_POSTGRES_SHARED_BUFFERS_MB = env_int(
     "EMBEDDED_POSTGRES_SHARED_BUFFERS_MB", embedded.default_shared_buffers_mb()
 )
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
-# Threads each web process runs requests on: more than it has connections would only wait.
-WEB_REQUEST_THREADS = env_int("JAMONO_WEB_REQUEST_THREADS", DATABASE_POOL_MAX_SIZE)
 _database = dj_database_url.parse(DATABASE_URL) if DATABASE_URL else {"NAME": ""}
 DATABASES = {
     "default": {

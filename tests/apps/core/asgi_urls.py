@@ -1,4 +1,4 @@
-"""Views that show how the ASGI handler runs requests (tests/apps/core/test_asgi.py)."""
+"""Views that show how the ASGI entry point serves requests (tests/apps/core/test_asgi.py)."""
 
 import contextvars
 
@@ -7,8 +7,6 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.urls import path
 
 marker = contextvars.ContextVar("marker", default="unset")
-# Set by the test: tells whether the request threads still hold a database connection.
-request_threads_hold_a_connection = None
 
 
 def marker_set(request):
@@ -26,8 +24,6 @@ def streamed(request):
 
     def parts():
         # Produced after the view returned, while the response is being sent.
-        held = request_threads_hold_a_connection()
-        yield f"connection {'held' if held else 'released'};".encode()
         for number in range(3):
             yield f"part {number};".encode()
 

@@ -1,17 +1,14 @@
-"""The ASGI entry point runs Django's request cycle synchronously, in one thread hop, on a
-bounded pool of reused threads."""
+"""The ASGI entry point: Django's own ASGI handler for HTTP (Channels for WebSockets)."""
 
 import gc
 import json
 
 import pytest
-from asgiref.sync import async_to_sync, iscoroutinefunction
+from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
-from django.db import connection
+from django.core.handlers.asgi import ASGIHandler
 
 from jamono.asgi import application, django_asgi_app
-from jamono.asgi_handler import SyncStackASGIHandler
-from tests.apps.core import asgi_urls
 
 
 def asgi_request(
@@ -48,8 +45,8 @@ def asgi_request(
     return async_to_sync(exchange)()
 
 
-def test_the_middleware_chain_is_built_synchronous():
-    assert not iscoroutinefunction(django_asgi_app._middleware_chain)
+def test_http_is_served_by_djangos_own_asgi_handler():
+    assert type(django_asgi_app) is ASGIHandler
 
 
 def test_a_slack_request_with_a_bad_signature_is_refused_through_asgi(settings):
@@ -76,46 +73,24 @@ def test_healthz_answers_through_asgi_with_database_and_broker_up(transactional_
 
 
 @pytest.fixture
-def one_thread_handler(settings):
-    """A handler with a single request thread, so consecutive requests share it."""
-    settings.WEB_REQUEST_THREADS = 1
+def test_urls(settings):
     settings.PUBLIC_SCHEMA_URLCONF = "tests.apps.core.asgi_urls"
-    handler = SyncStackASGIHandler()
-    asgi_urls.request_threads_hold_a_connection = lambda: _thread_has_open_connection(handler)
-    yield handler
-    handler._executor.shutdown()
 
 
-def _thread_has_open_connection(handler) -> bool:
-    return handler._executor.submit(lambda: connection.connection is not None).result()
+def test_a_request_does_not_see_what_an_earlier_one_set(test_urls):
+    assert asgi_request("/slack/test/marker-set")[0] == 200
 
-
-def test_a_request_does_not_see_what_an_earlier_one_set_on_the_same_thread(one_thread_handler):
-    assert asgi_request("/slack/test/marker-set", app=one_thread_handler)[0] == 200
-
-    status, body = asgi_request("/slack/test/marker-read", app=one_thread_handler)
+    status, body = asgi_request("/slack/test/marker-read")
 
     assert (status, body) == (200, b"unset")
 
 
-def test_the_database_connection_goes_back_to_the_pool_after_each_request(
-    one_thread_handler, transactional_db
-):
-    status, body = asgi_request("/healthz", app=one_thread_handler)
-
-    assert status == 200, body
-    assert not _thread_has_open_connection(one_thread_handler)
-
-
 # WhiteNoise's files are sync iterators too; production silences this warning (settings.py).
 @pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume synchronous")
-def test_a_streamed_response_arrives_whole_and_releases_its_connection(
-    one_thread_handler, transactional_db
-):
-    status, body = asgi_request("/slack/test/streamed", app=one_thread_handler)
+def test_a_streamed_response_arrives_whole(test_urls, transactional_db):
+    status, body = asgi_request("/slack/test/streamed")
 
-    assert (status, body) == (200, b"connection released;part 0;part 1;part 2;")
-    assert not _thread_has_open_connection(one_thread_handler)
+    assert (status, body) == (200, b"part 0;part 1;part 2;")
 
 
 def test_what_the_web_process_loaded_at_startup_is_left_out_of_full_gc_passes():
