@@ -236,6 +236,20 @@ def _report(variant: Variant, args) -> None:
           f"target p99 <= 2x bare: {'met' if ratio <= 2 else 'NOT met'}")  # fmt: skip
 
 
+def _postgres_connections_allow(embedded, data_dir: Path, variants: int) -> None:
+    """Room for every variant's pools: each uvicorn worker may hold DATABASE_POOL_MAX_SIZE
+    connections, more than PostgreSQL's default 100 once several variants run side by side."""
+    import psycopg
+
+    needed = 2 * variants * int(os.environ.get("DATABASE_POOL_MAX_SIZE", "10")) * 2 + 20
+    if needed <= 100:
+        return
+    with psycopg.connect(os.environ["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute(f"ALTER SYSTEM SET max_connections = {int(needed)}")
+    embedded.postgres_stop(data_dir)
+    embedded.postgres_ensure(data_dir)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
@@ -268,6 +282,7 @@ def main() -> int:
         # Exports DATABASE_URL / REDIS_URL: manage.py (on the benchmark's settings) and every
         # variant's uvicorn use these servers.
         embedded.embedded_services_ensure()
+        _postgres_connections_allow(embedded, data_dir / "data", len(variants))
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "benchmarks.ack_settings",

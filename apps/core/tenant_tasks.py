@@ -4,6 +4,13 @@ The schema travels explicitly as the ``schema_name`` keyword of every tenant tas
 checked when the task is enqueued and again when it runs, the worker's connection is switched
 to that schema for the duration of the task, and always put back to ``public`` afterwards, so a
 worker process that served tenant A never lends A's search_path to tenant B's next task.
+
+Kept rather than tenant-schemas-celery, which takes the schema implicitly from the publishing
+connection's search_path: a task published while the connection happens to be in another
+schema would silently run there. Written against Celery 5.7 with its documented extension
+points (a ``Task`` base class overriding ``apply_async`` and ``__call__``), plus one internal:
+``Task.__header__``, the argument check Celery builds from the task function;
+tests/apps/tenants/test_isolation.py fails if it stops rejecting wrong arguments.
 """
 
 from __future__ import annotations

@@ -23,7 +23,9 @@ class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
     ``SLACK_MAX_RETRY_AFTER_S`` only: a worker must not sleep for minutes. A longer wait
     ends in a ``ratelimited`` error, which callers treat as retryable later.
 
-    ``_can_retry`` is the hook slack_sdk documents for custom retry handlers.
+    ``_can_retry`` is the hook slack_sdk documents for custom retry handlers (written against
+    slack_sdk 3.48; tests/apps/integrations/slack/test_client.py fails if the hook or the
+    shape of the responses it is given changes).
     """
 
     def _can_retry(self, *, state, request, response=None, error=None) -> bool:

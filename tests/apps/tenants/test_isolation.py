@@ -86,6 +86,14 @@ def test_tenant_task_cannot_be_enqueued_without_a_schema():
         agent_roster_task.apply_async()
 
 
+def test_tenant_task_arguments_are_checked_when_enqueued_not_when_run(tenant_a):
+    # Relies on Celery's Task.__header__ (the task function's signature check).
+    with pytest.raises(TypeError):
+        agent_roster_task.apply_async(
+            kwargs={"schema_name": tenant_a.schema_name, "no_such_argument": 1}
+        )
+
+
 def test_tenant_task_refuses_an_unknown_schema(db):
     with pytest.raises(TenantTaskError, match="no tenant"):
         agent_roster_task.apply(kwargs={"schema_name": "does_not_exist"}).get()
