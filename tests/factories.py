@@ -8,6 +8,7 @@ import uuid
 
 import factory
 
+from apps.integrations.bases.chat import IncomingMessage
 from apps.integrations.slack.models import SlackWorkspace
 from apps.knowledge.models import Document
 from apps.tenants.services import tenant_create
@@ -53,3 +54,20 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     content_hash = factory.Sequence(lambda n: f"{n:064x}")
     size_bytes = 1
     status = Document.Status.READY
+
+
+def incoming_message(**overrides) -> IncomingMessage:
+    """A person's message to an agent in a channel thread; any field can be overridden."""
+    ts = overrides.get("ts", "1700000000.000100")
+    values = {
+        "team_id": "T0TEAM001",
+        "event_id": f"Ev{overrides.get('channel_id', 'C0CHAN001')}{ts}",
+        "channel_id": "C0CHAN001",
+        "channel_type": "channel",
+        "user_id": "U0PERSON1",
+        "text": "how do I roll back?",
+        "ts": ts,
+        "thread_ts": None,
+        "mentions_bot": True,
+    }
+    return IncomingMessage(**{**values, **overrides})

@@ -25,8 +25,8 @@ from apps.conversations.answering import (
 )
 from apps.conversations.models import Message
 from apps.conversations.services import slack_question_store
-from apps.integrations.bases.chat import AnswerStream, IncomingMessage
-from tests.factories import SlackWorkspaceFactory, slack_token
+from apps.integrations.bases.chat import AnswerStream
+from tests.factories import SlackWorkspaceFactory, incoming_message, slack_token
 
 CHANNEL = "C0ANSWER01"
 ROOT_TS = "1700000000.000100"
@@ -43,16 +43,9 @@ def answering(tenant_a, slack_double, ollama_double, settings):
         yield workspace
 
 
-def ask(workspace, text="how do I roll back?", ts="1700000000.000100", thread=ROOT_TS, event=None):
-    incoming = IncomingMessage(
-        team_id=workspace.team_id,
-        event_id=event or f"Ev{ts}",
-        channel_id=CHANNEL,
-        channel_type="channel",
-        user_id="U0PERSON1",
-        text=text,
-        ts=ts,
-        thread_ts=thread,
+def ask(workspace, text="how do I roll back?", ts="1700000000.000100", thread=ROOT_TS):
+    incoming = incoming_message(
+        team_id=workspace.team_id, channel_id=CHANNEL, text=text, ts=ts, thread_ts=thread
     )
     return slack_question_store(incoming, thread_key=thread)
 

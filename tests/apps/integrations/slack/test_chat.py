@@ -16,14 +16,13 @@ from apps.integrations.bases.chat import (
     ChatPostError,
     ChatThread,
     ChatUnavailable,
-    IncomingMessage,
     OutgoingMessage,
     chat_for_team,
 )
 from apps.integrations.slack.chat import SlackChat
 from apps.integrations.slack.message_builder import FEEDBACK_ELEMENT_ACTION
 from tests.doubles.slack_requests import block_actions_form, signed_headers
-from tests.factories import SlackWorkspaceFactory, slack_token
+from tests.factories import SlackWorkspaceFactory, incoming_message, slack_token
 
 CHANNEL = "C0STREAM01"
 ROOT_TS = "1700000000.000100"
@@ -45,16 +44,12 @@ def workspace(tenant_a, slack_double, ollama_double, settings):
 
 
 def ask(workspace, *, channel=CHANNEL, channel_type="channel", ts=ROOT_TS, thread=ROOT_TS):
-    incoming = IncomingMessage(
+    incoming = incoming_message(
         team_id=workspace.team_id,
-        event_id=f"Ev{channel}{ts}",
         channel_id=channel,
         channel_type=channel_type,
-        user_id="U0PERSON1",
-        text="how do I roll back?",
         ts=ts,
         thread_ts=thread,
-        mentions_bot=True,
     )
     return slack_question_store(incoming, thread_key=thread)
 
