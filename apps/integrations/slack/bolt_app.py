@@ -1,10 +1,10 @@
 """The slack-bolt App that dispatches verified, tenant-routed requests to our listeners.
 
-Verification and tenant routing happen before Bolt (``inbound.py`` and the view), so Bolt's
-own request verification and URL verification are off; its authorize step reads the team
-route the view already found. ``process_before_response``: a listener stores the question
-before the HTTP response leaves, so an acked event is never lost (its answer task is published
-right after the response is sent).
+Verification, parsing and tenant routing happen before Bolt (``inbound.py`` and the view, which
+says why), so Bolt's own request verification and URL verification are off and it is handed
+the parsed payload; its authorize step reads the team route the view already found.
+``process_before_response``: a listener stores the question (and publishes its answer task)
+before the HTTP response leaves, so an acked event is never lost.
 """
 
 from __future__ import annotations

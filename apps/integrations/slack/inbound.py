@@ -31,7 +31,6 @@ class SlackRequestError(Exception):
 class SlackInbound:
     """A verified request: its parsed payload, its kind, and the team it came from."""
 
-    body: str
     payload: dict
     kind: str  # "url_verification" | "event_callback" | "slash_command" | "interactivity" | …
     team_id: str | None
@@ -111,9 +110,7 @@ def slack_request_read(
         now=time.time() if now is None else now,
     )
     payload, kind = payload_parse(body=body, content_type=content_type or "")
-    return SlackInbound(
-        body=body.decode("utf-8"), payload=payload, kind=kind, team_id=team_id_of(payload)
-    )
+    return SlackInbound(payload=payload, kind=kind, team_id=team_id_of(payload))
 
 
 # Where the view hands the tenant route to Bolt's authorize step and to the listeners.

@@ -69,7 +69,15 @@ def slack_events(request):
     connection.set_schema(route.schema_name)
     try:
         bolt_request = BoltRequest(
-            body=inbound.body,
+            # One owner verifies and parses a request: inbound.py, because the tenant must be
+            # known before any listener runs, and a refusal must say why (401 signature, 403
+            # replay, 413, 400). Bolt then only dispatches: it takes the parsed payload the way
+            # it takes Socket Mode's (already authenticated, already parsed; slack_bolt 1.30).
+            # Parsing again would also lose commands: Bolt's form parser reads any form with
+            # "payload" in it ("/nox-help what payload limit?") as an empty interactivity
+            # payload (tests/apps/integrations/slack/test_commands.py).
+            body=inbound.payload,
+            mode="socket_mode",
             query=request.META.get("QUERY_STRING", ""),
             headers=dict(request.headers),
             context={ROUTE_CONTEXT_KEY: route},

@@ -2,6 +2,7 @@
 tenant's language."""
 
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -121,3 +122,18 @@ def test_a_french_tenant_gets_french_replies(client, db, settings, ollama_double
 
     assert fields["Modèle de langage"] == "joignable"
     assert "Dernière réponse" in fields
+
+
+def test_a_command_whose_text_says_payload_is_still_answered(client, workspace):
+    """Parsed once, by Jamono: slack_bolt's own form parser (1.30) reads any form with
+    "payload" in it as an empty interactivity payload, and the command would get no reply."""
+    body = slash_command_form(workspace.team_id, "/nox-help", text="what payload limit?")
+    response = client.post(
+        "/slack/events",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        **signed_headers(body, SECRET),
+    )
+
+    assert response.status_code == 200
+    assert "NOX" in json.dumps(response.json()["blocks"])
