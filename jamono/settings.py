@@ -320,7 +320,9 @@ SLACK_OAUTH_REDIRECT_URL = env_str("SLACK_OAUTH_REDIRECT_URL")
 SLACK_BOT_SCOPES = env_list(
     "SLACK_BOT_SCOPES",
     "app_mentions:read,channels:history,groups:history,im:history,mpim:history,chat:write,"
-    "commands,im:write",
+    # The thread status in assistant DMs, files (invites, reports), people's e-mail and time
+    # zone (post-mortem invitations): what the chat contract offers beyond posting.
+    "commands,im:write,assistant:write,files:write,users:read,users:read.email",
 )
 # Streaming answers edit the placeholder message at most this often (Slack rate limits
 # chat.update at about one call per second per channel).
