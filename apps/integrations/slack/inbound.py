@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass
 from urllib.parse import parse_qs
@@ -67,8 +68,35 @@ def team_id_of(payload: dict) -> str | None:
     return team if isinstance(team, str) and team else None
 
 
+# A NUL, or half of a UTF-16 surrogate pair, can travel in Slack's JSON (escaped: u0000, ud800)
+# but not into PostgreSQL text nor UTF-8: replaced at the edge, the message is kept and answered.
+_UNSTORABLE_CHARACTERS_RE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def storable(value):
+    """``value`` (a payload, or any part of it) with every string made storable."""
+    if isinstance(value, str):
+        return _UNSTORABLE_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, value)
+    if isinstance(value, dict):
+        return {storable(key): storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    return value
+
+
 def payload_parse(*, body: bytes, content_type: str) -> tuple[dict, str]:
-    """The payload and its kind, from a JSON body (Events API) or a form (commands, actions)."""
+    """The payload and its kind, from a JSON body (Events API) or a form (commands, actions);
+    only payloads of the shape their kind needs are accepted (400 otherwise)."""
+    payload, kind = _payload_read(body=body, content_type=content_type)
+    payload = storable(payload)
+    problem = _shape_problem(payload, kind)
+    if problem:
+        raise SlackRequestError(400, problem)
+    return payload, kind
+
+
+def _payload_read(*, body: bytes, content_type: str) -> tuple[dict, str]:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -95,6 +123,30 @@ def payload_parse(*, body: bytes, content_type: str) -> tuple[dict, str]:
     if form.get("ssl_check") == "1":
         return form, "ssl_check"
     raise SlackRequestError(400, "unrecognised Slack payload")
+
+
+def _is_list_of_objects(value) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _shape_problem(payload: dict, kind: str) -> str | None:
+    """What makes the payload unfit for its kind, as the listeners read it; None when fit."""
+    if kind == "event_callback":
+        event = payload.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "event_callback without an event object and its type"
+    if kind == "interactivity":
+        if not isinstance(payload.get("type"), str):
+            return "interaction without a type"
+        if "user" in payload and not isinstance(payload["user"], dict):
+            return "interaction whose user is not an object"
+        if payload["type"] == "block_actions" and not _is_list_of_objects(payload.get("actions")):
+            return "block_actions without actions"
+        if payload["type"] in {"view_submission", "view_closed"} and not isinstance(
+            payload.get("view"), dict
+        ):
+            return f"{payload['type']} without a view object"
+    return None
 
 
 def slack_request_read(
