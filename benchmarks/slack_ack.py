@@ -9,12 +9,17 @@ a burst's last acknowledgement all of its tasks were in the broker's queue. Targ
 p99 < 250 ms and p99 <= 2x the bare view's.
 
     .venv/bin/python benchmarks/slack_ack.py [--rounds 30] [--concurrency 50] [--workers 2]
-        [--variant NAME=GITREF …]
+        [--variant NAME=GITREF …] [--login-hammer N]
 
 With ``--variant`` (repeatable) it measures several revisions of the product in one run, each
 from its own git worktree and server, their rounds alternating so that all of them meet the
 same machine load: e.g. a framework piece written by hand against the stock one that replaced
 it (``--variant home-made=HEAD~1 --variant stock=HEAD``).
+
+With ``--login-hammer N``, N clients (coroutines of one separate process, per server) post
+wrong passwords to /admin/login/ without pause, from before the warm-up rounds to the end: a
+brute force on the admin while Slack events are acknowledged. It prints what they were answered
+(200: the form again; 429: locked out), and their rate.
 
 30 rounds give p99 over 1,500 requests of each kind: over 500, one slow round (another process
 waking up on this 2-core machine) decides the p99 alone.
@@ -28,7 +33,9 @@ import hashlib
 import hmac
 import http.client
 import json
+import multiprocessing
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -37,14 +44,18 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-signing-secret"  # noqa: S105 - a throwaway secret for this run
 TEAM_ID, BOT_USER_ID = "T0BENCH001", "U0BENCH001"
 # A fake token of the right shape (built here so it never reads like a leaked secret).
 BOT_TOKEN = "-".join(["xoxb", "1" * 7, "2" * 7, "b" * 24])
+# The operators' admin account the login hammer guesses the password of.
+ADMIN_USERNAME, ADMIN_PASSWORD = "admin", "benchmark-admin-" + uuid.uuid4().hex
 
 
 def _free_port() -> int:
@@ -145,6 +156,97 @@ def _queue_length_wait(queue, expected: int, timeout_s: float = 10.0) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+async def _http_exchange(
+    port: int, request_line: str, headers: dict[str, str], body: bytes = b""
+) -> tuple[int, str, bytes]:
+    """One request on a fresh connection; the status, the response head, and its body."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = (
+        f"{request_line} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {len(body)}\r\n"
+        f"Connection: close\r\n{head}\r\n"
+    ).encode() + body
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        answer = await reader.read()  # until the server closes
+    finally:
+        writer.close()
+    response_head, _, response_body = answer.partition(b"\r\n\r\n")
+    head_text = response_head.decode("latin-1")
+    return int(head_text.split(" ", 2)[1]), head_text, response_body
+
+
+async def _login_form_get(port: int) -> tuple[str, str]:
+    """The CSRF cookie and form token of the admin's login page."""
+    _, head, body = await _http_exchange(port, "GET /admin/login/", {})
+    cookie = re.search(r"csrftoken=([^;\s]+)", head)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    if not (cookie and token):
+        raise RuntimeError("the admin login page gave no CSRF token")
+    return cookie.group(1), token.group(1).decode()
+
+
+async def _login_guesser(port: int, stop, statuses: Counter) -> None:
+    """Posts wrong passwords, a valid form each time, as fast as the server answers."""
+    cookie, token = await _login_form_get(port)
+    guess = 0
+    while not stop.is_set():
+        guess += 1
+        form = {"csrfmiddlewaretoken": token, "username": ADMIN_USERNAME,
+                "password": f"guess-{guess}", "next": "/admin/"}  # fmt: skip
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={cookie}",
+        }
+        try:
+            status, _, _ = await _http_exchange(
+                port, "POST /admin/login/", headers, urlencode(form).encode()
+            )
+        except OSError:
+            status = 0  # refused or reset: counted, and the guessing goes on
+        statuses[status] += 1
+
+
+def _login_hammer_run(port: int, clients: int, stop, results) -> None:
+    """A separate process (the measuring client's event loop stays its own): ``clients``
+    guessers until ``stop`` is set, then their answers' statuses and rate into ``results``."""
+
+    async def guess_until_stopped() -> Counter:
+        statuses: Counter = Counter()
+        await asyncio.gather(*(_login_guesser(port, stop, statuses) for _ in range(clients)))
+        return statuses
+
+    started = time.perf_counter()
+    statuses = asyncio.run(guess_until_stopped())
+    results.put((dict(statuses), time.perf_counter() - started))
+
+
+@dataclass
+class LoginHammer:
+    """N wrong-password clients against one server, in a process of their own."""
+
+    port: int
+    clients: int
+    stop: object = field(default_factory=multiprocessing.Event)
+    results: object = field(default_factory=multiprocessing.Queue)
+    process: multiprocessing.Process | None = None
+
+    def start(self) -> None:
+        self.process = multiprocessing.Process(
+            target=_login_hammer_run,
+            args=(self.port, self.clients, self.stop, self.results),
+            daemon=True,
+        )
+        self.process.start()
+
+    def finish(self) -> tuple[dict[int, int], float]:
+        self.stop.set()
+        statuses, elapsed_s = self.results.get(timeout=60)
+        self.process.join(timeout=30)
+        return statuses, elapsed_s
+
+
 @dataclass
 class Variant:
     """One revision of the product under test: its server, and what it measured."""
@@ -156,6 +258,9 @@ class Variant:
     bare_ms: list[float] = field(default_factory=list)
     event_ms: list[float] = field(default_factory=list)
     enqueued_after_ack_ms: list[float] = field(default_factory=list)
+    hammer: LoginHammer | None = None
+    hammer_statuses: dict[int, int] = field(default_factory=dict)
+    hammer_elapsed_s: float = 0.0
 
 
 def _variants_prepare(specs: list[str], work_dir: Path) -> list[Variant]:
@@ -234,6 +339,14 @@ def _report(variant: Variant, args) -> None:
           f"max {max(variant.enqueued_after_ack_ms):.1f} ms")  # fmt: skip
     print(f"target p99 < 250 ms: {'met' if event_p99 < 250 else 'NOT met'}; "
           f"target p99 <= 2x bare: {'met' if ratio <= 2 else 'NOT met'}")  # fmt: skip
+    if variant.hammer is not None:
+        total = sum(variant.hammer_statuses.values())
+        answered = ", ".join(
+            f"{status}: {count}" for status, count in sorted(variant.hammer_statuses.items())
+        )
+        print(f"login hammer: {variant.hammer.clients} clients, {total} wrong passwords posted "
+              f"({total / variant.hammer_elapsed_s:.0f}/s) over {variant.hammer_elapsed_s:.0f} s;"
+              f" answered {answered}")  # fmt: skip
 
 
 def _postgres_connections_allow(embedded, data_dir: Path, variants: int) -> None:
@@ -264,6 +377,13 @@ def main() -> int:
         metavar="NAME=GITREF",
         help="measure this revision (repeatable; their rounds alternate, so all are measured "
         "under the same conditions); default: this working tree",
+    )
+    parser.add_argument(
+        "--login-hammer",
+        type=int,
+        default=0,
+        metavar="N",
+        help="meanwhile, N clients per server post wrong passwords to /admin/login/ nonstop",
     )
     args = parser.parse_args()
 
@@ -296,8 +416,18 @@ def main() -> int:
              "--bot-user-id", BOT_USER_ID],
         ):  # fmt: skip
             subprocess.run([python, "manage.py", *command], cwd=ROOT, env=env, check=True)  # noqa: S603
+        if args.login_hammer:
+            subprocess.run(  # noqa: S603
+                [python, "manage.py", "createsuperuser", "--noinput", "--username",
+                 ADMIN_USERNAME, "--email", "admin@example.com"],
+                cwd=ROOT, env={**env, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}, check=True,
+            )  # fmt: skip
         for variant in variants:
             _server_start(variant, env, args.workers)
+        if args.login_hammer:
+            for variant in variants:
+                variant.hammer = LoginHammer(variant.port, args.login_hammer)
+                variant.hammer.start()
 
         import redis
 
@@ -313,10 +443,15 @@ def main() -> int:
             print(f"\rround {round_number}/{args.rounds}", end="", flush=True)
         print()
         for variant in variants:
+            if variant.hammer is not None:
+                variant.hammer_statuses, variant.hammer_elapsed_s = variant.hammer.finish()
+        for variant in variants:
             _report(variant, args)
         return 0
     finally:
         for variant in variants:
+            if variant.hammer is not None:
+                variant.hammer.stop.set()
             if variant.server is not None:
                 variant.server.send_signal(signal.SIGTERM)
                 variant.server.wait(timeout=30)

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from kombu import Exchange, Queue
 
 from jamono import embedded
 
@@ -66,6 +68,28 @@ CSRF_TRUSTED_ORIGINS = env_list("JAMONO_CSRF_TRUSTED_ORIGINS")
 # from SECRET_KEY.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEY")
 
+# --- HTTPS: one switch for a deployment behind a TLS-terminating proxy -------------------------
+
+# Off for `make run` on http://localhost (Secure cookies and HSTS would break it).
+HTTPS = env_bool("JAMONO_HTTPS", False)
+# The proxy says which scheme the client used; only trusted when HTTPS is on.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# A year, tenants' subdomains included (each tenant is <schema>.<suffix>); not preloaded.
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+# Sent by apps.core.middleware.ContentSecurityPolicyMiddleware when not empty. The pages have
+# no inline script; their small <style> blocks need 'unsafe-inline' for styles only.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; upgrade-insecure-requests"
+    if HTTPS
+    else ""
+)
+
 # --- Applications (django-tenants: shared apps in "public", tenant apps in each schema) -------
 
 SHARED_APPS = [
@@ -82,6 +106,8 @@ SHARED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "channels",
+    # Login attempts of the operators' admin, kept in the public schema.
+    "axes",
 ]
 # Each tenant gets its own users and admin (on its own domain) next to its product data.
 TENANT_APPS = [
@@ -90,6 +116,9 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.admin",
+    # Login attempts of the tenant's own admin, kept in its schema next to its users: a lockout
+    # on one company's admin never locks the same user name out of another's.
+    "axes",
     "apps.agents",
     "apps.conversations",
     "apps.actions",
@@ -111,10 +140,15 @@ TENANT_LIMIT_SET_CALLS = True
 TENANT_SUBDOMAIN_SUFFIX = env_str("JAMONO_TENANT_DOMAIN_SUFFIX", "localhost")
 
 MIDDLEWARE = [
+    # First: an oversized body is refused by its declared length before anything reads it.
+    "apps.core.request_limits.RequestBodyLimitMiddleware",
     "apps.core.middleware.HealthCheckMiddleware",
     "apps.integrations.slack.middleware.SlackEventsMiddleware",
     "apps.core.middleware.TenantRoutingMiddleware",
+    # In the attacked admin's schema, before anything costly: see the class.
+    "apps.core.middleware.LoginLockoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -123,6 +157,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -219,7 +255,45 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "jamono"
+# Processes of `make run`'s two workers: one for answers, one for ingestion and housekeeping.
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2)
+INGEST_WORKER_CONCURRENCY = env_int("JAMONO_INGEST_WORKER_CONCURRENCY", 1)
+# Every task goes to the queue of its kind, and each queue has workers of its own (jamono.stack,
+# docker-compose.yml): a model that hangs holds answer slots only, never the embedding of
+# documents nor beat's sweeps. Answers keep the default queue: a person waits for them.
+TASK_KIND_BY_NAME = {
+    "apps.conversations.tasks.answer_generate_task": "answers",
+    # One embedding, right after its answer: it follows the answer rather than wait behind
+    # the embedding of whole documents.
+    "apps.conversations.tasks.answer_remember_task": "answers",
+    "apps.knowledge.tasks.document_index_task": "ingest",
+    "apps.knowledge.tasks.document_embed_task": "ingest",
+    "apps.knowledge.tasks.starter_packs_load_task": "ingest",
+    "apps.conversations.tasks.answers_retry_waiting_all_tenants": "housekeeping",
+    "apps.conversations.tasks.answers_retry_waiting_task": "housekeeping",
+    "apps.knowledge.tasks.documents_embed_waiting_all_tenants": "housekeeping",
+    "apps.integrations.slack.tasks.slack_install_states_purge_task": "housekeeping",
+    "apps.agents.tasks.agents_sync_definitions_task": "housekeeping",
+    "apps.agents.tasks.agent_roster_task": "housekeeping",
+}
+
+
+def celery_routing(default_queue: str) -> tuple[dict[str, str], list[Queue], dict[str, dict]]:
+    """Queue names by kind, the queues to declare, and the routes by task name: all named after
+    the default queue, so a settings module that renames it (the tests') renames them all."""
+    queues = {
+        "answers": default_queue,
+        "ingest": f"{default_queue}.ingest",
+        "housekeeping": f"{default_queue}.housekeeping",
+    }
+    # A direct exchange and routing key of its own each: never two queues bound to one key.
+    declared = [Queue(name, Exchange(name), routing_key=name) for name in queues.values()]
+    routes = {task: {"queue": queues[kind]} for task, kind in TASK_KIND_BY_NAME.items()}
+    return queues, declared, routes
+
+
+# A worker started without -Q (as in the tests) consumes every declared queue.
+TASK_QUEUES, CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = celery_routing(CELERY_TASK_DEFAULT_QUEUE)
 # Workers log through Django's LOGGING (and so its secret-scrubbing filter), not Celery's own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
@@ -243,6 +317,24 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth, i18n, static -----------------------------------------------------------------------
 
+# django-axes first: a locked-out login is refused before any password is hashed (a hash costs
+# ~0.25 s of CPU, so a flood of wrong passwords would otherwise slow every other request).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Wrong passwords tolerated, per account and per client IP alike, before either is locked out
+# of the login for JAMONO_LOGIN_LOCKOUT_MINUTES (the admin answers 429 meanwhile).
+AXES_FAILURE_LIMIT = env_int("JAMONO_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("JAMONO_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Attempts made while locked out are refused without a database write: a flood of them must
+# not grow the attempt's row (axes appends each attempt's data to it) nor extend the lockout.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# No start-up banner in every process (manage.py commands included).
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -265,9 +357,10 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
+    # Sessions only (logged in through the admin, so under its login throttling): HTTP Basic
+    # would make every API request a password check of its own.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
 }
@@ -282,6 +375,15 @@ STARTER_KNOWLEDGE_DIR = Path(
 # tables are created; changing it later means re-creating them and re-embedding.
 EMBEDDING_DIMENSIONS = env_int("EMBEDDING_DIMENSIONS", 768)
 KNOWLEDGE_MAX_FILE_BYTES = env_int("KNOWLEDGE_MAX_FILE_BYTES", 10 * 1024 * 1024)
+# Reading a file (parse + chunk) runs in a child process under a budget: seconds of CPU and of
+# wall clock, and memory beyond what the process already holds. A file over it is marked
+# failed with the reason; its stored bytes stay, so a re-index can try again.
+KNOWLEDGE_PARSE_TIME_LIMIT_S = float(env_str("KNOWLEDGE_PARSE_TIME_LIMIT_S", "60"))
+KNOWLEDGE_PARSE_MEMORY_MB = env_int("KNOWLEDGE_PARSE_MEMORY_MB", 1024)
+# A PDF's page contents may decompress to at most this many times its size (plus 1 MiB):
+# text extraction costs time per decompressed byte, and a few KB can inflate to megabytes.
+KNOWLEDGE_PDF_MAX_INFLATION = env_int("KNOWLEDGE_PDF_MAX_INFLATION", 20)
+KNOWLEDGE_PDF_MAX_PAGES = env_int("KNOWLEDGE_PDF_MAX_PAGES", 2000)
 KNOWLEDGE_EMBED_BATCH_SIZE = env_int("KNOWLEDGE_EMBED_BATCH_SIZE", 32)
 # How many chunks go into a prompt, and the least cosine similarity for a vector-only match
 # to count as relevant (a word match always counts).
@@ -289,6 +391,18 @@ KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 5)
 # 320: recall@10 0.98 at 1 M chunks for a top-5 p95 of ~5 ms (benchmarks/vector_search.py).
 KNOWLEDGE_HNSW_EF_SEARCH = env_int("KNOWLEDGE_HNSW_EF_SEARCH", 320)
 KNOWLEDGE_MIN_SIMILARITY = float(env_str("KNOWLEDGE_MIN_SIMILARITY", "0.5"))
+
+# --- Request bodies: refused (413) beyond these sizes, before they are read -------------------
+
+# Slack events, admin forms and API calls are far smaller than this (Django's own default).
+REQUEST_MAX_BODY_BYTES = env_int("JAMONO_REQUEST_MAX_BODY_BYTES", 2_621_440)
+# Where documents are uploaded: a whole document plus room for its multipart framing, so that
+# the knowledge upload's own size check, with its clearer answer, is the one that speaks.
+_UPLOAD_MAX_BODY_BYTES = max(REQUEST_MAX_BODY_BYTES, KNOWLEDGE_MAX_FILE_BYTES + 1024 * 1024)
+REQUEST_MAX_BODY_BYTES_BY_PATH = {
+    "/api/knowledge/": _UPLOAD_MAX_BODY_BYTES,
+    "/knowledge/": _UPLOAD_MAX_BODY_BYTES,
+}
 
 # --- Integrations (each documented in README) -------------------------------------------------
 
@@ -304,6 +418,9 @@ OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
 LLM_TIMEOUT_S = env_int("LLM_TIMEOUT_S", 120)
+# A streamed answer must start (and keep going) within this: a hung model then frees its
+# worker slot after seconds, where LLM_TIMEOUT_S waits for a whole unstreamed answer.
+LLM_FIRST_TOKEN_TIMEOUT_S = float(env_str("LLM_FIRST_TOKEN_TIMEOUT_S", "30"))
 LLM_RETRY_BACKOFF_S = float(env_str("LLM_RETRY_BACKOFF_S", "0.5"))
 LLM_EMBEDDING_MODEL = env_str("LLM_EMBEDDING_MODEL", "nomic-embed-text")
 
@@ -333,6 +450,9 @@ SLACK_ROUTE_CACHE_S = float(env_str("SLACK_ROUTE_CACHE_S", "10"))
 SLACK_MAX_RETRY_AFTER_S = float(env_str("SLACK_MAX_RETRY_AFTER_S", "10"))
 # How many earlier turns of a thread go into the prompt.
 CONVERSATION_HISTORY_TURNS = env_int("CONVERSATION_HISTORY_TURNS", 10)
+# A question claimed by a worker longer ago than this was abandoned (the worker died): the
+# retry sweep takes it over. Longer than one answer can take (the LLM call and its retry).
+ANSWER_CLAIM_TIMEOUT_S = env_int("ANSWER_CLAIM_TIMEOUT_S", 2 * LLM_TIMEOUT_S + 60)
 
 JIRA_URL = env_str("JIRA_URL")
 JIRA_EMAIL = env_str("JIRA_EMAIL")
@@ -361,6 +481,15 @@ LOGGING = {
         "pgserver": {"level": "WARNING"},
         # Damaged PDFs are reported as skipped files; pypdf's own warnings would repeat it.
         "pypdf": {"level": "ERROR"},
+        # Every login attempt's bookkeeping is INFO; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+        # uvicorn's loggers come with handlers of their own, unfiltered, and its access log
+        # writes whole query strings (invitation tokens, OAuth codes). Configured here, when
+        # the web process loads Django, they write through the scrubbing console instead; no
+        # level given, so uvicorn's --log-level still applies (and not their parent "uvicorn":
+        # configuring it would reset its children's levels).
+        "uvicorn.error": {"handlers": ["console"], "propagate": False},
+        "uvicorn.access": {"handlers": ["console"], "propagate": False},
     },
 }
 

@@ -1,10 +1,11 @@
 """``make run``: the whole product in one terminal.
 
 Starts (or attaches to) the embedded PostgreSQL and Redis when ``DATABASE_URL`` / ``REDIS_URL``
-are unset, migrates the shared and tenant schemas, then runs the ASGI web server, one Celery
-worker and Celery beat as child processes. Ctrl-C or SIGTERM stops the children, then the
-embedded servers this run started. If any child dies, everything is stopped and the exit
-status is non-zero, so a supervisor (or a person) notices.
+are unset, migrates the shared and tenant schemas, then runs the ASGI web server, two Celery
+workers (one for answers; one for ingestion and housekeeping, so that a model that hangs holds
+answer slots only) and Celery beat as child processes. Ctrl-C or SIGTERM stops the children,
+then the embedded servers this run started. If any child dies, everything is stopped and the
+exit status is non-zero, so a supervisor (or a person) notices.
 """
 
 from __future__ import annotations
@@ -38,6 +39,24 @@ def _child_environment() -> tuple[dict[str, str], object]:
     env["JAMONO_DATA_DIR"] = str(settings.DATA_DIR)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env, settings
+
+
+def child_commands(python: str, settings) -> dict[str, list[str]]:
+    """The processes ``make run`` starts, by name."""
+    queues = settings.TASK_QUEUES
+    celery = [python, "-m", "celery", "-A", "jamono"]
+    return {
+        "web": [python, "-m", "uvicorn", "jamono.asgi:application",
+                "--host", settings.BIND_HOST, "--port", str(settings.PORT),
+                "--log-level", "info", "--workers", str(settings.WEB_WORKERS)],
+        "answers worker": [*celery, "worker", "-l", "INFO", "-n", "answers@%h",
+                           "-Q", queues["answers"],
+                           "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY)],
+        "ingest worker": [*celery, "worker", "-l", "INFO", "-n", "ingest@%h",
+                          "-Q", f"{queues['ingest']},{queues['housekeeping']}",
+                          "--concurrency", str(settings.INGEST_WORKER_CONCURRENCY)],
+        "beat": [*celery, "beat", "-l", "INFO", "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
+    }  # fmt: skip
 
 
 def _wait_until_healthy(url: str, children: list[subprocess.Popen]) -> bool:
@@ -89,26 +108,19 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
 
     children: list[subprocess.Popen] = []
+    names: dict[int, str] = {}  # pid -> name, to say which one died
     exit_code = 0
     try:
         _log("migrating shared and tenant schemas…")
         subprocess.run(  # noqa: S603
             [python, "manage.py", "migrate_schemas", "-v", "0"], cwd=root, env=env, check=True
         )
-        commands = {
-            "web": [python, "-m", "uvicorn", "jamono.asgi:application", "--host", host,
-                    "--port", str(port), "--log-level", "info",
-                    "--workers", str(settings.WEB_WORKERS)],
-            "worker": [python, "-m", "celery", "-A", "jamono", "worker", "-l", "INFO",
-                       "--concurrency", str(settings.CELERY_WORKER_CONCURRENCY)],
-            "beat": [python, "-m", "celery", "-A", "jamono", "beat", "-l", "INFO",
-                     "-s", settings.CELERY_BEAT_SCHEDULE_FILENAME],
-        }  # fmt: skip
-        for name, command in commands.items():
+        for name, command in child_commands(python, settings).items():
             # Own session: Ctrl-C reaches only this supervisor, which stops children in order.
             children.append(
                 subprocess.Popen(command, cwd=root, env=env, start_new_session=True)  # noqa: S603
             )
+            names[children[-1].pid] = name
             _log(f"{name} started (pid {children[-1].pid})")
 
         display_host = "localhost" if host in {"127.0.0.1", "0.0.0.0"} else host  # noqa: S104
@@ -124,7 +136,7 @@ def main() -> int:
         while not stopping:
             dead = [child for child in children if child.poll() is not None]
             if dead:
-                _log(f"process {dead[0].args[2:4]} exited with {dead[0].returncode}; stopping")
+                _log(f"{names[dead[0].pid]} exited with {dead[0].returncode}; stopping")
                 exit_code = 1
                 break
             time.sleep(0.5)

@@ -32,22 +32,29 @@ def tenant_b(db):
     return tenant_make(name="Company B")
 
 
-@pytest.fixture
-def manage_py():
-    """Run ``manage.py`` in a separate process against the test database, as a person would."""
-    import subprocess
-
+def child_process_environment(**overrides: str) -> dict[str, str]:
+    """The environment of a project process (manage.py, a Celery worker) started by a test:
+    the test database and Redis, the project's own settings module."""
     db = settings.DATABASES["default"]
     host = db["HOST"] or db["OPTIONS"].get("host", "")
     port = f"&port={db['PORT']}" if db["PORT"] else ""
-    env = {
+    return {
         **os.environ,
         "DATABASE_URL": (
             f"postgresql://{db['USER']}:{db['PASSWORD'] or ''}@/{db['NAME']}?host={host}{port}"
         ),
         "REDIS_URL": settings.REDIS_URL,
         "DJANGO_SETTINGS_MODULE": "jamono.settings",
+        **overrides,
     }
+
+
+@pytest.fixture
+def manage_py():
+    """Run ``manage.py`` in a separate process against the test database, as a person would."""
+    import subprocess
+
+    env = child_process_environment()
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

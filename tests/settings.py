@@ -22,5 +22,12 @@ embedded_services = embedded.embedded_services_ensure()
 from jamono.settings import *  # noqa: E402, F403
 
 # Each test process consumes only its own queue, even if an old message lingers in Redis.
-CELERY_TASK_DEFAULT_QUEUE = f"jamono-test-{uuid.uuid4().hex[:8]}"
+# A worker process a test starts is given the test's queue (JAMONO_TEST_CELERY_QUEUE).
+CELERY_TASK_DEFAULT_QUEUE = (
+    os.environ.get("JAMONO_TEST_CELERY_QUEUE") or f"jamono-test-{uuid.uuid4().hex[:8]}"
+)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The routed queues (ingest, housekeeping) are named after it: this run's own as well.
+TASK_QUEUES, CELERY_TASK_QUEUES, CELERY_TASK_ROUTES = celery_routing(  # noqa: F405
+    CELERY_TASK_DEFAULT_QUEUE
+)

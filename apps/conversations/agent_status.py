@@ -16,8 +16,8 @@ from apps.conversations.selectors import (
     agent_last_answer_at,
     agent_metrics,
     agent_waiting_questions,
+    questions_in_line,
 )
-from apps.core.selectors import broker_queue_depth
 from apps.integrations.bases.llm import llm_provider_get
 
 LLM_HEALTH_CACHE_S = 30
@@ -30,7 +30,8 @@ class AgentStatus:
     llm_reachable: bool
     llm_detail: str
     model_available: bool | None  # None: the provider did not list its models
-    queue_depth: int | None
+    # This tenant's own line, never the broker's queue, which every tenant shares.
+    questions_in_line: int
     waiting_questions: int
     last_answer_at: datetime | None
 
@@ -55,7 +56,7 @@ def agent_status(*, agent: Agent) -> AgentStatus:
         llm_reachable=reachable,
         llm_detail=detail,
         model_available=available,
-        queue_depth=broker_queue_depth(),
+        questions_in_line=questions_in_line(),
         waiting_questions=agent_waiting_questions(agent=agent),
         last_answer_at=agent_last_answer_at(agent=agent),
     )

@@ -12,13 +12,16 @@ there).
 from __future__ import annotations
 
 import logging
+import time
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.conversations import replies
 from apps.conversations.models import Message
 from apps.conversations.prompting import prompt_build, sources_of
+from apps.conversations.selectors import MAX_ANSWER_ATTEMPTS, claim_stale_before
 from apps.conversations.services import NoAgentAvailable, question_route
 from apps.core.tenant_tasks import enqueue_for_tenant
 from apps.integrations.bases.chat import (
@@ -36,7 +39,7 @@ from apps.integrations.bases.llm import (
     LLMUnavailableError,
     llm_provider_get,
 )
-from apps.knowledge.selectors import KnowledgeHit, knowledge_relevant
+from apps.knowledge.selectors import Asker, KnowledgeHit, knowledge_relevant
 
 logger = logging.getLogger(__name__)
 
@@ -45,8 +48,6 @@ ANSWERABLE = {
     Message.Status.LLM_UNAVAILABLE,
     Message.Status.FAILED,
 }
-# A question left in ANSWERING longer than this was abandoned by a dead worker.
-STALE_ANSWERING_S = 15 * 60
 # The Celery task that remembers a finished answer (by name: services never import tasks).
 ANSWER_REMEMBER_TASK = "apps.conversations.tasks.answer_remember_task"
 
@@ -56,7 +57,11 @@ class AnswerError(Exception):
 
 
 def answer_generate(
-    *, question_id: int, llm: LLMProvider | None = None, chat: Chat | None = None
+    *,
+    question_id: int,
+    llm: LLMProvider | None = None,
+    chat: Chat | None = None,
+    task_id: str = "",
 ) -> Message | None:
     """Answer one stored question in its thread. Idempotent per question.
 
@@ -64,7 +69,7 @@ def answer_generate(
     refused the answer's first message). On an unreachable model the person is told so and
     the question waits for a retry.
     """
-    question = answer_claim(question_id)
+    question = answer_claim(question_id, task_id=task_id)
     if question is None:
         return None
     question = answer_route(question)
@@ -83,6 +88,9 @@ def answer_generate(
     try:
         result = answer_stream_from_model(question, knowledge=knowledge, llm=llm, stream=stream)
     except LLMUnavailableError as exc:
+        if question.attempts >= MAX_ANSWER_ATTEMPTS:
+            answer_give_up(question, answer, stream, error=str(exc))
+            return answer
         answer_tell(stream, replies.llm_unavailable(agent.name))
         answer_fail(question, answer, status=Message.Status.LLM_UNAVAILABLE, error=str(exc))
         return answer
@@ -102,8 +110,11 @@ def answer_generate(
 # --- claim → route → chat ---------------------------------------------------------------------
 
 
-def answer_claim(question_id: int) -> Message | None:
-    """Mark the question as being answered, unless it is answered or in progress already."""
+def answer_claim(question_id: int, *, task_id: str = "") -> Message | None:
+    """Mark the question as being answered (by ``task_id``, now), unless it is answered, or
+    being answered by a live worker. A claim is taken over when it is stale (older than
+    ANSWER_CLAIM_TIMEOUT_S: its worker died) or held by this very task (delivered again after
+    its worker died: answer tasks are acks_late)."""
     with transaction.atomic():
         question = (
             Message.objects.select_for_update(of=("self",))
@@ -112,16 +123,23 @@ def answer_claim(question_id: int) -> Message | None:
         )
         if question is None:
             raise AnswerError(f"no question {question_id}")
-        stale = (
-            question.status == Message.Status.ANSWERING
-            and (timezone.now() - question.created_at).total_seconds() > STALE_ANSWERING_S
-        )
-        if question.status not in ANSWERABLE and not stale:
+        if question.status not in ANSWERABLE and not _claim_abandoned(question, task_id):
             return None
         question.status = Message.Status.ANSWERING
         question.attempts += 1
-        question.save(update_fields=["status", "attempts"])
+        question.claimed_at = timezone.now()
+        question.claim_task_id = task_id
+        question.save(update_fields=["status", "attempts", "claimed_at", "claim_task_id"])
         return question
+
+
+def _claim_abandoned(question: Message, task_id: str) -> bool:
+    if question.status != Message.Status.ANSWERING:
+        return False
+    if task_id and task_id == question.claim_task_id:
+        return True
+    claimed_at = question.claimed_at or question.created_at
+    return claimed_at < claim_stale_before(timezone.now())
 
 
 def answer_route(question: Message) -> Message:
@@ -185,7 +203,12 @@ def answer_start(chat: Chat, question: Message) -> tuple[AnswerStream, Message]:
 
 def answer_retrieve(question: Message, *, llm: LLMProvider) -> list[KnowledgeHit]:
     """The company knowledge and earlier answers relevant to the question, for its agent."""
-    return knowledge_relevant(question.text, agent=question.conversation.agent, llm=llm)
+    return knowledge_relevant(
+        question.text,
+        agent=question.conversation.agent,
+        llm=llm,
+        asker=Asker(channel_id=question.channel_id, user_id=question.slack_user_id),
+    )
 
 
 def answer_stream_from_model(
@@ -193,13 +216,39 @@ def answer_stream_from_model(
 ) -> ChatResult:
     """Build the prompt and let the model write into the answer's stream."""
     agent = question.conversation.agent
+    heartbeat = ClaimHeartbeat(question)
+
+    def on_delta(piece: str) -> None:
+        stream.append(piece)
+        heartbeat.beat()
+
     return llm.chat(
         prompt_build(agent=agent, question=question, knowledge=knowledge),
         model=agent.model,
         temperature=agent.temperature,
         stream=True,
-        on_delta=stream.append,
+        on_delta=on_delta,
     )
+
+
+class ClaimHeartbeat:
+    """Keeps a claim fresh while text streams in: a long answer is still alive, and the sweep
+    must not take it over (it takes over claims older than ANSWER_CLAIM_TIMEOUT_S)."""
+
+    def __init__(self, question: Message):
+        self.question = question
+        self.every_s = settings.ANSWER_CLAIM_TIMEOUT_S / 3
+        self.last = time.monotonic()
+
+    def beat(self) -> None:
+        if time.monotonic() - self.last < self.every_s:
+            return
+        self.last = time.monotonic()
+        Message.objects.filter(
+            pk=self.question.pk,
+            status=Message.Status.ANSWERING,
+            claim_task_id=self.question.claim_task_id,
+        ).update(claimed_at=timezone.now())
 
 
 # --- finish → remember ------------------------------------------------------------------------
@@ -260,6 +309,17 @@ def answer_tell(stream: AnswerStream, notice) -> None:
         stream.finish(notice)
     except ChatPostError as exc:
         logger.warning("Could not tell the person about the failure: %s", exc.code)
+
+
+def answer_give_up(
+    question: Message, answer: Message, stream: AnswerStream, *, error: str = ""
+) -> None:
+    """No more attempts: the person is told, the question is listed as given up (admin)."""
+    agent = question.conversation.agent
+    answer_tell(stream, replies.gave_up(agent.name, attempts=question.attempts))
+    reason = f"gave up after {question.attempts} attempts" + (f": {error}" if error else "")
+    answer_fail(question, answer, status=Message.Status.GAVE_UP, error=reason)
+    logger.warning("Question %s given up after %s attempts", question.pk, question.attempts)
 
 
 def answer_fail(question: Message, answer: Message | None, *, status: str, error: str) -> None:

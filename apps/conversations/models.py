@@ -42,6 +42,8 @@ class Message(models.Model):
         ANSWERED = "answered", _("answered")
         LLM_UNAVAILABLE = "llm_unavailable", _("waiting for the language model")
         FAILED = "failed", _("failed")
+        # Tried MAX_ANSWER_ATTEMPTS times; the thread says so, an administrator can retry it.
+        GAVE_UP = "gave_up", _("given up")
 
     # Empty while a question waits for its worker: the web request only stores it, the worker
     # picks its agent and conversation (keeps the Slack acknowledgement to one INSERT).
@@ -76,6 +78,11 @@ class Message(models.Model):
     # [{"n": 1, "chunk_id": 7, "title": "Deploy runbook", "heading": "Deploy runbook › Rollback"}]
     sources = models.JSONField(_("sources"), default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(_("answer attempts"), default=0)
+    # Who is answering a question, since when: a claim older than ANSWER_CLAIM_TIMEOUT_S
+    # belonged to a worker that died, and the sweep takes it over; the same Celery task
+    # delivered again (its worker died, acks_late) takes it over at once.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    claim_task_id = models.CharField(_("claimed by task"), max_length=64, blank=True)
     error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True, db_index=True)

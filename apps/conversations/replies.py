@@ -65,3 +65,11 @@ def llm_error(agent_name: str, reason: str) -> OutgoingMessage:
         "administrator can retry it."
     ) % {"agent": agent_name, "reason": reason}
     return OutgoingMessage(text=text, tone=Tone.ERROR)
+
+
+def gave_up(agent_name: str, *, attempts: int) -> OutgoingMessage:
+    text = _(
+        "%(agent)s could not answer after %(attempts)s attempts and stopped trying. Your "
+        "message is saved; an administrator can retry it."
+    ) % {"agent": agent_name, "attempts": attempts}
+    return OutgoingMessage(text=text, tone=Tone.ERROR)

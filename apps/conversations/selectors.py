@@ -6,6 +6,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
@@ -20,15 +21,21 @@ LOST_TASK_AFTER = timedelta(minutes=5)
 
 
 def questions_waiting_for_answer(*, now: datetime | None = None) -> QuerySet[Message]:
+    """Questions the retry sweep (re)starts: those that met an unreachable model, those whose
+    task was lost, and those whose worker died while answering (a stale claim; taken over
+    whatever its attempts, so that a last attempt still ends with the thread told)."""
     now = now or timezone.now()
-    waiting = Message.objects.filter(
-        role=Message.Role.USER,
-        attempts__lt=MAX_ANSWER_ATTEMPTS,
-    )
+    questions = Message.objects.filter(role=Message.Role.USER)
+    retryable = questions.filter(attempts__lt=MAX_ANSWER_ATTEMPTS)
     return (
-        waiting.filter(status=Message.Status.LLM_UNAVAILABLE)
-        | waiting.filter(status=Message.Status.RECEIVED, created_at__lt=now - LOST_TASK_AFTER)
+        retryable.filter(status=Message.Status.LLM_UNAVAILABLE)
+        | retryable.filter(status=Message.Status.RECEIVED, created_at__lt=now - LOST_TASK_AFTER)
+        | questions.filter(status=Message.Status.ANSWERING, claimed_at__lt=claim_stale_before(now))
     ).order_by("pk")
+
+
+def claim_stale_before(now: datetime) -> datetime:
+    return now - timedelta(seconds=settings.ANSWER_CLAIM_TIMEOUT_S)
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,15 @@ def agent_waiting_questions(*, agent: Agent) -> int:
             Message.Status.ANSWERING,
             Message.Status.LLM_UNAVAILABLE,
         ],
+    ).count()
+
+
+def questions_in_line() -> int:
+    """This tenant's questions not yet answered nor waiting for the model: stored and not
+    started, or being answered (whichever agent: a question gets its agent when started)."""
+    return Message.objects.filter(
+        role=Message.Role.USER,
+        status__in=[Message.Status.RECEIVED, Message.Status.ANSWERING],
     ).count()
 
 

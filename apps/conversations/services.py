@@ -155,18 +155,33 @@ def question_route(question: Message) -> Message:
 
 
 class FeedbackError(ValueError):
-    """The feedback does not point at an answer of this tenant."""
+    """The feedback does not point at an answer of this tenant, in the message clicked, from a
+    real person."""
+
+
+# A person's chat user id (Slack: U… or W…); anything else cannot vote.
+PERSON_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,31}$")
 
 
 @transaction.atomic
-def answer_feedback_record(*, answer_id: int, slack_user_id: str, value: str) -> AnswerFeedback:
+def answer_feedback_record(
+    *, answer_id: int, slack_user_id: str, value: str, channel_id: str, message_ts: str
+) -> AnswerFeedback:
     """Record a person's 👍/👎 on an answer (their latest vote counts). A 👎 removes the
-    answer from the agent's memory at once."""
+    answer from the agent's memory at once.
+
+    Counted only for the answer shown in the clicked message (its channel and ts), so a click
+    cannot vote on another thread's answer by changing the id it carries.
+    """
     if value not in AnswerFeedback.Value.values:
         raise FeedbackError(f"unknown feedback {value!r}")
-    answer = Message.objects.filter(pk=answer_id, role=Message.Role.ASSISTANT).first()
+    if not PERSON_ID_RE.match(slack_user_id or ""):
+        raise FeedbackError("feedback without a person's user id")
+    answer = Message.objects.filter(
+        pk=answer_id, role=Message.Role.ASSISTANT, channel_id=channel_id, slack_ts=message_ts
+    ).first()
     if answer is None:
-        raise FeedbackError(f"no answer {answer_id}")
+        raise FeedbackError(f"no answer {answer_id} in the message clicked")
     feedback, _ = AnswerFeedback.objects.update_or_create(
         answer=answer, slack_user_id=slack_user_id, defaults={"value": value}
     )

@@ -12,10 +12,12 @@ from apps.core.tenant_tasks import enqueue_for_tenant, tenant_task
 from apps.integrations.bases.llm import llm_provider_get
 
 
-@tenant_task(acks_late=True, ignore_result=True)
-def answer_generate_task(question_id: int) -> None:
+# acks_late + reject_on_worker_lost: a worker that dies mid-answer leaves the task in the
+# broker, delivered again; its claim (the same task id) is then taken over at once.
+@tenant_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def answer_generate_task(self, question_id: int) -> None:
     try:
-        answer_generate(question_id=question_id)
+        answer_generate(question_id=question_id, task_id=self.request.id or "")
     except AnswerError:
         # Nothing to retry: the question is gone or its workspace was disconnected.
         return

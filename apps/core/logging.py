@@ -7,13 +7,33 @@ import re
 
 REDACTED = "[redacted]"
 
+# Query-string parameters whose value grants something: invitations, OAuth codes and states,
+# tokens, passwords, signatures. Their values are scrubbed wherever a URL is logged (uvicorn's
+# access log writes every request's full query string).
+SENSITIVE_QUERY_PARAMETERS = (
+    "invite",
+    "code",
+    "state",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "password",
+    "secret",
+    "client_secret",
+    "api_key",
+    "signature",
+    "sig",
+)
+
 # Slack tokens (bot, user, app-level, refresh, config), OpenAI keys, Fernet ciphertexts,
-# and "Authorization: Bearer/Basic …" values.
+# "Authorization: Bearer/Basic …" values, and the sensitive query-string values above.
 SECRET_PATTERNS = [
     re.compile(r"xox[abeprs]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"sk-[A-Za-z0-9_-]{16,}"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\"]+"),
+    re.compile(r"(?i)([?&](?:" + "|".join(SENSITIVE_QUERY_PARAMETERS) + r")=)[^&#\s'\"]+"),
 ]
 
 

@@ -9,4 +9,12 @@ class DocumentAdmin(admin.ModelAdmin):
     list_display = ["title", "key", "kind", "source", "agent", "status", "size_bytes", "updated_at"]
     list_filter = ["status", "source", "kind"]
     search_fields = ["title", "key"]
-    readonly_fields = ["content_hash", "size_bytes", "status", "error", "created_at", "updated_at"]
+    readonly_fields = [
+        "content_hash",
+        "size_bytes",
+        "status",
+        "failed_step",
+        "error",
+        "created_at",
+        "updated_at",
+    ]

@@ -1,10 +1,14 @@
 """The knowledge REST API, served on a tenant's own domain under ``/api/knowledge/``.
 
 Every request runs in the schema of the tenant its host name belongs to, and is authenticated
-against that tenant's own users (staff only): a user, a document or a search of tenant A does
-not exist on tenant B's domain. Views only translate HTTP to the knowledge services and
-selectors and back; every error comes out as ``{"error": "<one line>"}``, plus ``"fields"``
-(field name → messages) when the request itself was malformed.
+against that tenant's own users (staff with the model permissions on documents, see
+``apps.knowledge.permissions``): a user, a document or a search of tenant A does not exist on
+tenant B's domain. Views only translate HTTP to the knowledge services and selectors and back;
+every error comes out as ``{"error": "<one line>"}``, plus ``"fields"`` (field name →
+messages) when the request itself was malformed.
+
+An upload is stored and answered 202 with the document ``queued``: a worker reads it, and its
+``status`` (then ``error``) says how that went.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from rest_framework.views import APIView, exception_handler
 
 from apps.knowledge.models import Chunk, Document
 from apps.knowledge.parsing import DocumentError
+from apps.knowledge.permissions import CHANGE, DocumentPermissions
 from apps.knowledge.selectors import document_list, knowledge_search
 from apps.knowledge.serializers import (
     DocumentDetailSerializer,
@@ -31,6 +36,7 @@ from apps.knowledge.serializers import (
     KnowledgeSearchQuerySerializer,
 )
 from apps.knowledge.services import (
+    document_reindex,
     document_upload,
     document_validate_size,
 )
@@ -41,7 +47,7 @@ MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
 class DocumentRejected(exceptions.APIException):
-    """The uploaded file cannot be indexed (unsupported, broken, empty)."""
+    """The uploaded file cannot be indexed (an unsupported type), or has nothing to re-read."""
 
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "document_rejected"
@@ -68,20 +74,13 @@ def api_error_response(exc: Exception, context: dict) -> Response | None:
 
 
 class KnowledgeAPIView(APIView):
-    """Shared behaviour of the knowledge endpoints (staff of this tenant only)."""
+    """Shared behaviour of the knowledge endpoints (staff of this tenant with the document
+    permission each method needs)."""
+
+    permission_classes = [DocumentPermissions]
 
     def get_exception_handler(self):
         return api_error_response
-
-    def get_authenticate_header(self, request: Request) -> str | None:
-        # DRF asks only the first authenticator (session, which has no challenge), turning
-        # "not logged in" into 403. API clients need 401 with a Basic challenge to know that
-        # credentials are missing rather than refused.
-        for authenticator in self.get_authenticators():
-            header = authenticator.authenticate_header(request)
-            if header:
-                return header
-        return None
 
 
 class DocumentPagination(PageNumberPagination):
@@ -92,7 +91,8 @@ class DocumentPagination(PageNumberPagination):
 
 class DocumentListUploadView(KnowledgeAPIView, generics.ListAPIView):
     """``GET``: this tenant's documents (``?status=``, paginated).
-    ``POST`` (multipart): upload one file; same key and bytes again change nothing."""
+    ``POST`` (multipart): upload one file, 202 while a worker reads it; same key and bytes
+    again change nothing (200)."""
 
     serializer_class = DocumentSerializer
     pagination_class = DocumentPagination
@@ -135,7 +135,7 @@ class DocumentListUploadView(KnowledgeAPIView, generics.ListAPIView):
         document = document_list().get(key=key)
         body = DocumentUploadResultSerializer(document, context={"outcome": outcome}).data
         return Response(
-            body, status=status.HTTP_200_OK if outcome == "unchanged" else status.HTTP_201_CREATED
+            body, status=status.HTTP_200_OK if outcome == "unchanged" else status.HTTP_202_ACCEPTED
         )
 
 
@@ -167,6 +167,21 @@ class DocumentDetailView(KnowledgeAPIView, generics.RetrieveDestroyAPIView):
                 to_attr="chunks_shown",
             )
         )
+
+
+class DocumentReindexView(KnowledgeAPIView):
+    """``POST``: read the document's stored file again (202), e.g. after it failed."""
+
+    document_action = CHANGE
+
+    def post(self, request: Request, pk: int) -> Response:
+        document = generics.get_object_or_404(document_list(), pk=pk)
+        try:
+            document_reindex(document=document)
+        except DocumentError as exc:
+            raise DocumentRejected(str(exc)) from exc
+        body = DocumentSerializer(document_list().get(pk=pk)).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class KnowledgeSearchView(KnowledgeAPIView):

@@ -15,9 +15,22 @@ class Document(models.Model):
         COMMAND_LINE = "command_line", _("command line")
 
     class Status(models.TextChoices):
+        # Uploaded: its file is stored and waits for a worker to read it.
+        QUEUED = "queued", _("waiting to be read")
+        # A worker is reading it (parse and chunk, within the budget).
+        PARSING = "parsing", _("being read")
+        # Its chunks are stored and wait for their embeddings.
         EMBEDDING = "embedding", _("being indexed")
         READY = "ready", _("ready")
+        # ``error`` says why, ``failed_step`` where; what was live stays live and searchable.
         FAILED = "failed", _("failed")
+
+    class Step(models.TextChoices):
+        # The file cannot be read (broken, empty, over the budget): retried by a re-index or
+        # a new upload, never automatically.
+        READING = "reading", _("reading the file")
+        # The embedding model failed: retried automatically once it answers again.
+        EMBEDDING = "embedding", _("computing embeddings")
 
     # What identifies "the same document" across re-ingests: its path in the folder that was
     # ingested, or its upload name. Re-ingesting the same key replaces, never duplicates.
@@ -33,6 +46,7 @@ class Document(models.Model):
     size_bytes = models.PositiveIntegerField(_("size (bytes)"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     error = models.TextField(_("last error"), blank=True)
+    failed_step = models.CharField(_("failed at"), max_length=16, choices=Step.choices, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -45,6 +59,29 @@ class Document(models.Model):
         return self.title
 
 
+class DocumentFile(models.Model):
+    """The bytes of a document's latest version, as uploaded.
+
+    Kept in the tenant's schema (so every worker reaches them, and they go with the tenant):
+    the worker reads them, never the web request, and a read that failed or was cut short can
+    be retried from them (re-index). ``Document.content_hash`` is their SHA-256.
+    """
+
+    document = models.OneToOneField(
+        Document, primary_key=True, on_delete=models.CASCADE, related_name="file"
+    )
+    # The name it was uploaded under: its extension says how to read it.
+    name = models.CharField(_("file name"), max_length=500)
+    data = models.BinaryField(_("data"))
+
+    class Meta:
+        verbose_name = _("document file")
+        verbose_name_plural = _("document files")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Chunk(models.Model):
     """A piece of a document (or a remembered answer) with its embedding and its words."""
 
@@ -52,7 +89,20 @@ class Chunk(models.Model):
         DOCUMENT = "document", _("document")
         MEMORY = "memory", _("conversation memory")
 
+    class Audience(models.TextChoices):
+        """Who a chunk may serve. Documents serve the tenant; a memory keeps the visibility of
+        where it was said: a DM serves that person only, a private channel that channel."""
+
+        TENANT = "tenant", _("everyone in the company")
+        CHANNEL = "channel", _("one channel")
+        PERSON = "person", _("one person")
+
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    audience = models.CharField(
+        _("audience"), max_length=16, choices=Audience.choices, default=Audience.TENANT
+    )
+    # The channel or person of a CHANNEL / PERSON audience.
+    audience_id = models.CharField(_("audience ID"), max_length=32, blank=True)
     document = models.ForeignKey(
         Document, null=True, blank=True, on_delete=models.CASCADE, related_name="chunks"
     )

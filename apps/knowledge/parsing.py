@@ -3,17 +3,28 @@
 Pure functions, no database: the ingest service calls ``document_parse`` and chunks the result.
 Every problem with the file itself comes out as ``DocumentError`` with a one-line reason that
 can be shown to the person who uploaded it; no library exception escapes.
+
+The input is untrusted, so the work is linear in its size: headings, links and front matter
+are taken apart with string methods (the regexes they replace backtracked quadratically on a
+line of spaces or of brackets), HTML is tokenised by a scanner whose searches never go over the
+same text twice (the standard library's ``html.parser`` re-reads an unclosed tag from each
+"<", before Python 3.13), and the regexes left are anchored at a line's start. A PDF's work is
+its decompressed content, not its size: that is capped relative to the file's size.
+tests/apps/knowledge/test_parsing.py times the inputs that used to take seconds.
 """
 
 from __future__ import annotations
 
 import codecs
+import html
 import io
 import re
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 SUPPORTED_EXTENSIONS: dict[str, str] = {
@@ -50,16 +61,8 @@ def document_parse(*, name: str, data: bytes) -> ParsedDocument:
     belongs to ``(title,)``. Raises DocumentError for unsupported, undecodable, broken or empty
     files.
     """
-    extension = PurePosixPath(name.replace("\\", "/")).suffix.lower()
-    kind = SUPPORTED_EXTENSIONS.get(extension)
-    if kind is None:
-        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        described = extension or _("(no extension)")
-        raise DocumentError(
-            _("unsupported file type %(type)s (supported: %(supported)s)")
-            % {"type": described, "supported": supported}
-        )
-    fallback_title = _file_title(name)
+    kind = file_kind(name)
+    fallback_title = file_title(name)
     if kind == "pdf":
         return _pdf_parse(data, fallback_title=fallback_title)
     text = _text_decode(data)
@@ -124,7 +127,23 @@ def _sections_resolve(raw_sections: list[_RawSection], *, title: str) -> list[Se
     return sections
 
 
-def _file_title(name: str) -> str:
+def file_kind(name: str) -> str:
+    """What the extension of ``name`` says the file is ("markdown", "html", …); raises
+    DocumentError for an unsupported one. Cheap: the upload checks it before storing a file."""
+    extension = PurePosixPath(name.replace("\\", "/")).suffix.lower()
+    kind = SUPPORTED_EXTENSIONS.get(extension)
+    if kind is None:
+        supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
+        described = extension or _("(no extension)")
+        raise DocumentError(
+            _("unsupported file type %(type)s (supported: %(supported)s)")
+            % {"type": described, "supported": supported}
+        )
+    return kind
+
+
+def file_title(name: str) -> str:
+    """The title a file has until its own (a heading, a title tag, PDF metadata) is read."""
     path = PurePosixPath(name.replace("\\", "/"))
     return path.stem or path.name or "untitled"
 
@@ -170,17 +189,13 @@ def _one_line(exc: BaseException) -> str:
 # Markdown -----------------------------------------------------------------------------------
 
 _FENCE_OPEN_RE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
-_ATX_HEADING_RE = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_ATX_CLOSING_HASHES_RE = re.compile(r"(?:^|[ \t]+)#+$")
 _SETEXT_UNDERLINE_RE = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
 # Lines that cannot be the text of a setext heading: lists, quotes, tables, indented code,
 # thematic breaks; their following "---" is a rule, not an underline.
 _NOT_SETEXT_TEXT_RE = re.compile(
     r"^(?: {4}|\t| {0,3}(?:[-*+][ \t]|\d{1,9}[.)][ \t]|>|\|)|[-*_=\s]+$)"
 )
-_MARKDOWN_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _YAML_KEY_LINE_RE = re.compile(r"^[A-Za-z_][\w.-]*[ \t]*:(?:[ \t]|$)")
-_FRONT_MATTER_TITLE_RE = re.compile(r"""^title:[ \t]*["']?(.*?)["']?[ \t]*$""", re.MULTILINE)
 
 
 def fence_open_marker(line: str) -> str | None:
@@ -228,11 +243,12 @@ def _markdown_parse(text: str) -> tuple[str, list[_RawSection]]:
         if open_fence is not None:
             body.append(line)
             continue
-        atx = _ATX_HEADING_RE.match(line)
+        atx = _atx_heading(line)
         if atx is not None:
-            heading = _heading_clean(_ATX_CLOSING_HASHES_RE.sub("", atx.group(2) or ""))
+            level, heading = atx
+            heading = _heading_clean(heading)
             if heading:
-                heading_enter(len(atx.group(1)), heading)
+                heading_enter(level, heading)
             continue
         setext = _SETEXT_UNDERLINE_RE.match(line)
         if setext is not None and _is_setext_text(body):
@@ -255,17 +271,51 @@ def _front_matter_strip(text: str) -> tuple[str, str]:
             front_matter = "\n".join(lines[1:index])
             if not _YAML_KEY_LINE_RE.match(front_matter.lstrip("\n")):
                 return text, ""  # two rules around ordinary text, not YAML
-            title_match = _FRONT_MATTER_TITLE_RE.search(front_matter)
-            title = title_match.group(1).strip() if title_match else ""
-            return "\n".join(lines[index + 1 :]), title
+            return "\n".join(lines[index + 1 :]), _front_matter_title(lines[1:index])
     return text, ""  # never closed: a thematic break, not front matter
+
+
+def _front_matter_title(lines: list[str]) -> str:
+    """The value of the first ``title:`` line, without the quotes around it."""
+    for line in lines:
+        if line.startswith("title:"):
+            value = line.removeprefix("title:").strip(" \t")
+            if value.startswith(('"', "'")):
+                value = value[1:]
+            if value.endswith(('"', "'")):
+                value = value[:-1]
+            return value.strip()
+    return ""
+
+
+def _atx_heading(line: str) -> tuple[int, str] | None:
+    """(level, text) when ``line`` is an ATX heading (``## Text ##``), else None.
+
+    String methods rather than a regex: an optional text followed by optional spaces makes a
+    backtracking regex quadratic on a heading full of spaces.
+    """
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3:
+        return None  # indented code
+    level = len(stripped) - len(stripped.lstrip("#"))
+    rest = stripped[level:]
+    if not 1 <= level <= 6 or rest[:1] not in ("", " ", "\t"):
+        return None  # "#hashtag", "#######"
+    text = rest.strip(" \t")
+    # A closing sequence of #s goes when a space precedes it, or when it is the whole text.
+    without_closing = text.rstrip("#")
+    if not without_closing:
+        return level, ""
+    if without_closing[-1] in " \t":
+        text = without_closing.rstrip(" \t")
+    return level, text
 
 
 def _is_setext_text(body: list[str]) -> bool:
     """Only the simple case: a single-line paragraph directly above the underline."""
     if not body or not body[-1].strip() or _NOT_SETEXT_TEXT_RE.match(body[-1]):
         return False
-    if _ATX_HEADING_RE.match(body[-1]) or fence_open_marker(body[-1]) is not None:
+    if _atx_heading(body[-1]) is not None or fence_open_marker(body[-1]) is not None:
         return False
     return len(body) == 1 or not body[-2].strip()
 
@@ -273,9 +323,37 @@ def _is_setext_text(body: list[str]) -> bool:
 def _heading_clean(heading: str) -> str:
     """Heading text without Markdown decoration: links keep their text, code ticks and bold
     markers go, so paths read as plain words."""
-    heading = _MARKDOWN_LINK_RE.sub(r"\1", heading)
+    heading = _markdown_links_unwrap(heading)
     heading = heading.replace("`", "").replace("**", "").replace("__", "")
     return " ".join(heading.split())
+
+
+def _markdown_links_unwrap(text: str) -> str:
+    """``[text](url)`` and ``![alt](url)`` replaced by their text.
+
+    A scan from one ``](`` to the next, each stretch of the text looked at once: the regex
+    ``!?\\[([^\\]]*)\\]\\([^)]*\\)`` it replaces is quadratic on ``[[[[…``.
+    """
+    pieces: list[str] = []
+    position = 0
+    while (middle := text.find("](", position)) != -1:
+        # The link text is what follows the last "]" before the middle: it holds no "]".
+        last_bracket = text.rfind("]", position, middle)
+        opening = text.find("[", position if last_bracket == -1 else last_bracket + 1, middle)
+        if opening == -1:
+            pieces.append(text[position : middle + 1])
+            position = middle + 1
+            continue
+        # Searched only for a link that will be replaced: the scan then moves past it.
+        closing = text.find(")", middle + 2)
+        if closing == -1:
+            break  # no link can end after this point
+        start = opening - 1 if opening > position and text[opening - 1] == "!" else opening
+        pieces.append(text[position:start])
+        pieces.append(text[opening + 1 : middle])
+        position = closing + 1
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 # HTML ---------------------------------------------------------------------------------------
@@ -299,41 +377,142 @@ _HTML_LINE_TAGS = frozenset(
     {"li", "tr", "br", "dt", "dd", "caption", "figcaption", "thead", "tbody", "tfoot", "option"}
 )
 _LINE_START_BACKTICKS_RE = re.compile(r"^ {0,3}(`{3,})", re.MULTILINE)
+# Tag names as html.parser reads them; attributes are skipped, only their quotes matter.
+_TAG_NAME_RE = re.compile(r"[a-zA-Z][^\t\n\r\f />\x00]*")
+_TAG_UNTIL_GT_OR_EQUALS_RE = re.compile(r"[^>=]*")
+_HTML_SPACES_RE = re.compile(r"[ \t\n\r\f]*")
+# Elements whose content is raw text, never markup (both are dropped from the text anyway).
+_RAW_TEXT_END_RES = {tag: re.compile(f"</{tag}", re.IGNORECASE) for tag in ("script", "style")}
+
+_START_TAG, _END_TAG, _TEXT = "start", "end", "text"
 
 
-class _HtmlSectionParser(HTMLParser):
+def _html_tokens(text: str) -> Iterator[tuple[str, str]]:
+    """The start tags, end tags (lowercase names) and text (entities decoded) of ``text``.
+
+    Linear: every search starts where the previous one ended, and a construct the file never
+    closes (a tag, a comment) ends the document there, as in a browser, instead of being
+    re-read as text from its next character (which is what makes html.parser quadratic).
+    Comments, doctypes and processing instructions are dropped.
+    """
+    text_start = search_from = 0
+    while (opening := text.find("<", search_from)) != -1:
+        following = text[opening + 1 : opening + 2]
+        if not (following in ("/", "!", "?") or (following.isascii() and following.isalpha())):
+            search_from = opening + 1  # a lone "<" is text
+            continue
+        if opening > text_start:
+            yield _TEXT, html.unescape(text[text_start:opening])
+        if following == "/":
+            tokens, after = _html_end_tag(text, opening)
+        elif following in ("!", "?"):
+            tokens, after = [], _html_comment_end(text, opening)
+        else:
+            tokens, after = _html_start_tag(text, opening)
+        yield from tokens
+        if after == -1:
+            return
+        text_start = search_from = after
+    if text_start < len(text):
+        yield _TEXT, html.unescape(text[text_start:])
+
+
+def _html_start_tag(text: str, opening: int) -> tuple[list[tuple[str, str]], int]:
+    """The tokens of the start tag at ``opening`` and where the text resumes (-1: the end)."""
+    name_end = _TAG_NAME_RE.match(text, opening + 1).end()
+    tag = text[opening + 1 : name_end].lower()
+    closing = _html_tag_close(text, name_end)
+    if closing == -1:
+        return [], -1
+    tokens = [(_START_TAG, tag)]
+    if text[closing - 1] == "/":
+        tokens.append((_END_TAG, tag))  # <br/>
+    if tag not in _RAW_TEXT_END_RES:
+        return tokens, closing + 1
+    raw_text_end = _RAW_TEXT_END_RES[tag].search(text, closing + 1)
+    return tokens, -1 if raw_text_end is None else raw_text_end.start()
+
+
+def _html_end_tag(text: str, opening: int) -> tuple[list[tuple[str, str]], int]:
+    closing = text.find(">", opening + 2)
+    if closing == -1:
+        return [], -1
+    name = _TAG_NAME_RE.match(text, opening + 2)
+    return ([(_END_TAG, name.group().lower())] if name else []), closing + 1  # "</ x>": junk
+
+
+def _html_comment_end(text: str, opening: int) -> int:
+    if text.startswith("<!--", opening):
+        closing = text.find("-->", opening + 4)
+        return -1 if closing == -1 else closing + 3
+    closing = text.find(">", opening + 2)  # <!DOCTYPE …>, <![CDATA[…]]>, <?xml …?>
+    return -1 if closing == -1 else closing + 1
+
+
+def _html_tag_close(text: str, position: int) -> int:
+    """The ">" ending a tag whose attributes start at ``position`` (-1: the text ends first);
+    one inside a quoted attribute value does not count."""
+    while True:
+        position = _TAG_UNTIL_GT_OR_EQUALS_RE.match(text, position).end()
+        if position == len(text) or text[position] == ">":
+            return -1 if position == len(text) else position
+        position = _HTML_SPACES_RE.match(text, position + 1).end()  # after "="
+        quote = text[position : position + 1]
+        if quote in ('"', "'"):
+            closing_quote = text.find(quote, position + 1)
+            if closing_quote == -1:
+                return -1
+            position = closing_quote + 1
+
+
+class _HtmlSectionParser:
     """Collects text per heading; block elements become line breaks, ``<pre>`` a code fence."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)  # entities arrive decoded in handle_data
         self.raw_sections: list[_RawSection] = []
         self.first_h1 = ""
         self.title_tag_text = ""
         self._trail = _HeadingTrail()
         self._parts: list[str] = []
         self._pending_newlines = 0
+        # Open elements whose content is dropped, innermost last; counted too, so that a file
+        # of thousands of unclosed <nav>s costs no scan of the stack per tag.
         self._skipped: list[str] = []
+        self._skipped_open: Counter[str] = Counter()
         self._title_parts: list[str] | None = None
         self._heading: tuple[int, list[str]] | None = None
         self._pre_parts: list[str] | None = None
         self._lists: list[list] = []  # [tag, items so far] per open <ul>/<ol>
         self._row_has_cell = False
 
-    # Parser callbacks
+    def parse(self, text: str) -> None:
+        for kind, value in _html_tokens(text):
+            if kind == _START_TAG:
+                self.handle_starttag(value)
+            elif kind == _END_TAG:
+                self.handle_endtag(value)
+            else:
+                self.handle_data(value)
+        self.close()
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+    # Token handlers
+
+    def handle_starttag(self, tag: str) -> None:
         if self._title_parts is not None:
             self._title_finish()  # an unclosed <title> must not swallow the page
         if self._skipped == ["head"] and tag not in _HTML_HEAD_CONTENT_TAGS:
             self._skipped.clear()
+            self._skipped_open.clear()
         if tag == "title":
-            if not self._title_tag_seen and all(t == "head" for t in self._skipped):
+            only_head_open = self._skipped_open["head"] == len(self._skipped)
+            if not self._title_tag_seen and only_head_open:
                 self._title_parts = []
             return
         if tag in _HTML_SKIPPED_TAGS:
             if not self._skipped and tag in ("nav", "footer"):
                 self._newlines_request(2)  # text on either side belongs to different blocks
             self._skipped.append(tag)
+            self._skipped_open[tag] += 1
             return
         if self._skipped:
             return
@@ -364,9 +543,11 @@ class _HtmlSectionParser(HTMLParser):
         if tag == "title":
             self._title_finish()
             return
-        if tag in self._skipped:
+        if self._skipped_open[tag]:
             # Close up to the matching open tag, tolerating unclosed children.
-            del self._skipped[len(self._skipped) - 1 - self._skipped[::-1].index(tag) :]
+            while (closed := self._skipped.pop()) != tag:
+                self._skipped_open[closed] -= 1
+            self._skipped_open[tag] -= 1
             return
         if self._skipped:
             return
@@ -396,7 +577,6 @@ class _HtmlSectionParser(HTMLParser):
             self._text_append(re.sub(r"\s+", " ", data))
 
     def close(self) -> None:
-        super().close()
         self._title_finish()
         if self._heading is not None:
             self._heading_finish()
@@ -482,15 +662,34 @@ class _HtmlSectionParser(HTMLParser):
 
 def _html_parse(text: str) -> tuple[str, list[_RawSection]]:
     parser = _HtmlSectionParser()
-    try:
-        parser.feed(text)
-        parser.close()
-    except Exception as exc:  # html.parser is lenient; anything left is a broken file
-        raise DocumentError(_("not readable HTML: %(error)s") % {"error": _one_line(exc)}) from None
+    parser.parse(text)
     return parser.first_h1 or parser.title_tag_text, parser.raw_sections
 
 
 # PDF ----------------------------------------------------------------------------------------
+
+
+# Small files may inflate to this much page content whatever their size.
+PDF_CONTENT_FLOOR_BYTES = 1024 * 1024
+# pypdf's own caps on one decompressed stream (its Configuration, pypdf >= 6.18): the same
+# allowance as all page contents together, so no single stream can go past it either.
+_PYPDF_OUTPUT_LIMITS = (
+    "zlib_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "array_based_stream_maximum_output_length",
+    "maximum_declared_stream_length",
+)
+
+
+def _pdf_content_limit(file_size: int) -> int:
+    """Bytes of decompressed page content a PDF of ``file_size`` bytes may hold.
+
+    Text extraction costs time per content byte, and a FlateDecode stream of a few KB can
+    inflate a thousandfold: capping content relative to the file's size keeps the work linear
+    in what was uploaded (``KNOWLEDGE_PDF_MAX_INFLATION``).
+    """
+    return PDF_CONTENT_FLOOR_BYTES + settings.KNOWLEDGE_PDF_MAX_INFLATION * file_size
 
 
 def _pdf_parse(data: bytes, *, fallback_title: str) -> ParsedDocument:
@@ -515,14 +714,52 @@ def _pdf_parse(data: bytes, *, fallback_title: str) -> ParsedDocument:
 
 
 def _pdf_read(data: bytes) -> tuple[list[str], str]:
-    from pypdf import PdfReader  # imported here: only PDF uploads pay for it
+    # Imported here: only PDF uploads pay for it.
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError
 
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted and not reader.decrypt(""):
-        raise DocumentError(_("not a readable PDF: it is encrypted with a password"))
-    page_texts = [
-        _whitespace_tidy(_newlines_normalise(page.extract_text() or "")) for page in reader.pages
-    ]
-    metadata = reader.metadata
+    content_limit = _pdf_content_limit(len(data))
+    try:
+        with apply_configuration(**dict.fromkeys(_PYPDF_OUTPUT_LIMITS, content_limit)):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise DocumentError(_("not a readable PDF: it is encrypted with a password"))
+            _pdf_pages_check(len(reader.pages))
+            page_texts = _pdf_page_texts(reader.pages, content_limit=content_limit)
+            metadata = reader.metadata
+    except LimitReachedError:
+        raise _pdf_too_much_content(content_limit) from None
     title = " ".join(str(metadata.title or "").split()) if metadata else ""
     return page_texts, title
+
+
+def _pdf_pages_check(page_count: int) -> None:
+    limit = settings.KNOWLEDGE_PDF_MAX_PAGES
+    if page_count > limit:
+        raise DocumentError(
+            _("PDF has %(pages)s pages, over the %(limit)s-page limit")
+            % {"pages": f"{page_count:,}", "limit": f"{limit:,}"}
+        )
+
+
+def _pdf_page_texts(pages, *, content_limit: int) -> list[str]:
+    """Each page's text; the pages' decompressed content is counted before it is read."""
+    texts = []
+    content_bytes = 0
+    for page in pages:
+        contents = page.get_contents()
+        content_bytes += len(contents.get_data()) if contents is not None else 0
+        if content_bytes > content_limit:
+            raise _pdf_too_much_content(content_limit)
+        texts.append(_whitespace_tidy(_newlines_normalise(page.extract_text() or "")))
+    return texts
+
+
+def _pdf_too_much_content(content_limit: int) -> DocumentError:
+    return DocumentError(
+        _(
+            "PDF content decompresses to more than %(limit)s bytes, too much for a file of "
+            "this size (a decompression bomb?)"
+        )
+        % {"limit": f"{content_limit:,}"}
+    )

@@ -51,15 +51,33 @@ def document_list() -> QuerySet[Document]:
     )
 
 
-def _scope(agent: Agent | None) -> QuerySet[Chunk]:
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, and where: memories said in a DM or a private channel serve only there."""
+
+    channel_id: str
+    user_id: str
+
+
+def _scope(agent: Agent | None, asker: Asker | None = None) -> QuerySet[Chunk]:
+    """Live chunks of ``agent`` (all agents: None) that ``asker`` may see. Without an asker
+    (staff searching the knowledge base), no DM or private-channel memory."""
     chunks = Chunk.objects.filter(is_live=True)
     if agent is not None:
         chunks = chunks.filter(Q(agent__isnull=True) | Q(agent=agent))
-    return chunks
+    visible = Q(audience=Chunk.Audience.TENANT)
+    if asker is not None:
+        visible |= Q(audience=Chunk.Audience.CHANNEL, audience_id=asker.channel_id)
+        visible |= Q(audience=Chunk.Audience.PERSON, audience_id=asker.user_id)
+    return chunks.filter(visible)
 
 
 def knowledge_vector_candidates(
-    query_embedding: list[float], *, agent: Agent | None = None, limit: int = CANDIDATES_PER_METHOD
+    query_embedding: list[float],
+    *,
+    agent: Agent | None = None,
+    asker: Asker | None = None,
+    limit: int = CANDIDATES_PER_METHOD,
 ) -> list[tuple[int, float]]:
     """(chunk id, cosine similarity), best first, from the HNSW index.
 
@@ -70,7 +88,7 @@ def knowledge_vector_candidates(
     # pgvector accepts 1-1000; fewer candidates than ``limit`` could never fill it.
     ef_search = min(1000, max(1, limit, settings.KNOWLEDGE_HNSW_EF_SEARCH))
     chunks = (
-        _scope(agent)
+        _scope(agent, asker)
         .filter(embedding__isnull=False)
         .annotate(distance=CosineDistance("embedding", query_embedding))
         .order_by("distance")
@@ -145,7 +163,11 @@ def selective_word_query(query: str, *, budget: int = TEXT_MATCH_BUDGET) -> Sear
 
 
 def knowledge_text_candidates(
-    query: str, *, agent: Agent | None = None, limit: int = CANDIDATES_PER_METHOD
+    query: str,
+    *,
+    agent: Agent | None = None,
+    asker: Asker | None = None,
+    limit: int = CANDIDATES_PER_METHOD,
 ) -> list[tuple[int, float]]:
     """(chunk id, ts_rank), best first, holding the telling words of ``query``."""
     search = selective_word_query(query)
@@ -154,7 +176,7 @@ def knowledge_text_candidates(
     # Ranked in the same scan that finds them, under a ceiling for when the statistics are
     # off (they are estimates); the ORM cannot select from a subquery, so it is wrapped here.
     matching = (
-        _scope(agent)
+        _scope(agent, asker)
         .filter(search_vector=search)
         .annotate(rank=SearchRank(F("search_vector"), search))
         .order_by()
@@ -174,11 +196,17 @@ def knowledge_search(
     *,
     query_embedding: list[float] | None = None,
     agent: Agent | None = None,
+    asker: Asker | None = None,
     limit: int = 5,
 ) -> list[KnowledgeHit]:
-    """The ``limit`` best chunks for ``query`` in this tenant (and agent, when given)."""
-    vector = knowledge_vector_candidates(query_embedding, agent=agent) if query_embedding else []
-    text = knowledge_text_candidates(query, agent=agent) if query.strip() else []
+    """The ``limit`` best chunks for ``query`` in this tenant (and agent, when given) that
+    ``asker`` may see."""
+    vector = (
+        knowledge_vector_candidates(query_embedding, agent=agent, asker=asker)
+        if query_embedding
+        else []
+    )
+    text = knowledge_text_candidates(query, agent=agent, asker=asker) if query.strip() else []
     scores: dict[int, float] = {}
     for ranked in (vector, text):
         for rank, (pk, _) in enumerate(ranked, start=1):
@@ -204,7 +232,9 @@ def knowledge_search(
     ]
 
 
-def knowledge_relevant(query: str, *, agent: Agent | None, llm) -> list[KnowledgeHit]:
+def knowledge_relevant(
+    query: str, *, agent: Agent | None, llm, asker: Asker | None = None
+) -> list[KnowledgeHit]:
     """What the knowledge base holds that is relevant to ``query``, best first.
 
     A word match always counts; a meaning-only match counts from KNOWLEDGE_MIN_SIMILARITY
@@ -220,7 +250,11 @@ def knowledge_relevant(query: str, *, agent: Agent | None, llm) -> list[Knowledg
     except LLMError:
         query_embedding = None
     hits = knowledge_search(
-        query, query_embedding=query_embedding, agent=agent, limit=settings.KNOWLEDGE_TOP_K
+        query,
+        query_embedding=query_embedding,
+        agent=agent,
+        asker=asker,
+        limit=settings.KNOWLEDGE_TOP_K,
     )
     return [
         hit

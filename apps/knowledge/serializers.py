@@ -47,6 +47,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "size_bytes",
             "status",
             "error",
+            "failed_step",
             "chunk_count",
             "created_at",
             "updated_at",

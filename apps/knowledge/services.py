@@ -1,8 +1,13 @@
-"""Putting documents into a tenant's knowledge base: validate, chunk, embed, swap in.
+"""Putting documents into a tenant's knowledge base: store, read, chunk, embed, swap in.
 
 Everything here runs in the current tenant schema. Ingest is idempotent per document key: the
 same bytes again change nothing (SHA-256), changed bytes replace the document's chunks, and
 readers never see a half-replaced document (new chunks stay hidden until all are embedded).
+
+An upload is only stored by the web request (QUEUED); a worker reads it within the budget of
+``apps.knowledge.reading`` (PARSING), stores its chunks (EMBEDDING), then embeds them (READY).
+A step that fails marks the document FAILED with the reason and the step; the uploaded bytes
+stay, so a re-index reads them again.
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pgvector import Vector
 from psycopg.adapt import Dumper
@@ -24,13 +32,17 @@ from psycopg.pq import Format
 from apps.agents.models import Agent
 from apps.core.tenant_tasks import enqueue_for_tenant
 from apps.integrations.bases.llm import LLMError, LLMProvider, llm_provider_get
-from apps.knowledge.chunking import document_chunk
-from apps.knowledge.models import Chunk, Document
-from apps.knowledge.parsing import SUPPORTED_EXTENSIONS, DocumentError, document_parse
+from apps.knowledge.models import Chunk, Document, DocumentFile
+from apps.knowledge.parsing import SUPPORTED_EXTENSIONS, DocumentError, file_kind, file_title
+from apps.knowledge.reading import DocumentRead, document_read, document_read_within_budget
 
 logger = logging.getLogger(__name__)
 # Enqueued by name: the tasks module imports this one (tasks are thin wrappers over services).
 DOCUMENT_EMBED_TASK = "apps.knowledge.tasks.document_embed_task"
+DOCUMENT_INDEX_TASK = "apps.knowledge.tasks.document_index_task"
+# A document still waiting to be read after this long lost its task (a broker outage, a worker
+# killed mid-read): the sweep queues it again. Longer than any read within the budget.
+DOCUMENT_READ_STALE_AFTER = timedelta(minutes=15)
 
 
 @dataclass
@@ -65,66 +77,179 @@ def document_ingest(
     data: bytes,
     source: str,
     agent: Agent | None = None,
+    trusted: bool = False,
 ) -> str:
-    """Store one document's chunks (unembedded). Returns "added", "updated" or "unchanged".
+    """Read one document in this process and store its chunks (unembedded): the command line
+    and the starter packs. Returns "added", "updated" or "unchanged".
 
-    Raises DocumentError (too large, unsupported, broken) before anything is written.
+    Files are read within the budget of ``document_read_within_budget``, except ``trusted``
+    ones (the starter packs the product ships), read directly. Raises DocumentError (too
+    large, unsupported, broken, over the budget) before anything is written.
     """
     document_validate_size(name=name, size=len(data))
     content_hash = hashlib.sha256(data).hexdigest()
     existing = Document.objects.filter(key=key).first()
-    if (
-        existing
-        and existing.content_hash == content_hash
-        and existing.status != Document.Status.FAILED
-        and existing.agent_id == (agent.pk if agent else None)
-    ):
+    if _is_unchanged(existing, content_hash=content_hash, agent=agent):
         return "unchanged"
-    parsed = document_parse(name=name, data=data)
-    drafts = document_chunk(parsed)
-    if not drafts:
-        raise DocumentError(_("%(name)s: no text to index") % {"name": name})
-
+    read = (document_read if trusted else document_read_within_budget)(name=name, data=data)
     with transaction.atomic():
-        document = existing or Document(key=key)
-        document.title = parsed.title[:300]
-        document.kind = parsed.kind
-        document.source = source
-        document.agent = agent
-        document.content_hash = content_hash
-        document.size_bytes = len(data)
-        document.status = Document.Status.EMBEDDING
-        document.error = ""
-        document.save()
-        # Drop chunks of an earlier, never-finished version; keep the live ones until the new
-        # version is embedded (search keeps answering from the old text meanwhile).
-        document.chunks.filter(is_live=False).delete()
-        first_version = not document.chunks.filter(is_live=True).exists()
-        Chunk.objects.bulk_create(
-            Chunk(
-                kind=Chunk.Kind.DOCUMENT,
-                document=document,
-                agent=agent,
-                # A first version is searchable by its words at once, before any embedding.
-                is_live=first_version,
-                position=draft.position,
-                heading_path=list(draft.heading_path),
-                text=draft.embedding_text(),
-            )
-            for draft in drafts
+        document = Document.objects.select_for_update().filter(key=key).first()
+        document = document or Document(key=key)
+        _document_version_describe(
+            document, source=source, agent=agent, content_hash=content_hash, size=len(data)
         )
+        _document_version_store(document, read)
+        _document_file_store(document, name=name, data=data)
     return "updated" if existing else "added"
 
 
 def document_upload(*, key: str, name: str, data: bytes, agent: Agent | None = None) -> str:
-    """A document uploaded through the API or the dashboard: ingest it, and have the worker
-    embed it when it changed. Returns the ingest outcome."""
-    outcome = document_ingest(
-        key=key, name=name, data=data, source=Document.Source.UPLOAD, agent=agent
+    """Store a document uploaded through the API or the page, and have a worker read it: the
+    request parses nothing. Returns "added" or "updated" (the document is then QUEUED), or
+    "unchanged" when these bytes are already there for this agent and did not fail.
+
+    Raises DocumentError (too large, unsupported type) before anything is written.
+    """
+    document_validate_size(name=name, size=len(data))
+    kind = file_kind(name)
+    content_hash = hashlib.sha256(data).hexdigest()
+    with transaction.atomic():
+        existing = Document.objects.select_for_update().filter(key=key).first()
+        if _is_unchanged(existing, content_hash=content_hash, agent=agent):
+            return "unchanged"
+        # Until it is read, a new document is named after its file; a changed one keeps its
+        # title, and its live chunks answer meanwhile.
+        document = existing or Document(key=key, title=file_title(name)[:300])
+        document.kind = kind
+        _document_version_describe(
+            document,
+            source=Document.Source.UPLOAD,
+            agent=agent,
+            content_hash=content_hash,
+            size=len(data),
+        )
+        document.status = Document.Status.QUEUED
+        document.save()
+        _document_file_store(document, name=name, data=data)
+        document_index_enqueue(document)
+    return "updated" if existing else "added"
+
+
+def document_reindex(*, document: Document) -> None:
+    """Read the document's stored file again in a worker: after a failure (the budget, a
+    parser since fixed), or to chunk it anew. Raises DocumentError when no file is stored."""
+    if not DocumentFile.objects.filter(document=document).exists():
+        raise DocumentError(_("no stored file to read; upload it anew"))
+    document.status = Document.Status.QUEUED
+    document.error = ""
+    document.failed_step = ""
+    document.save(update_fields=["status", "error", "failed_step", "updated_at"])
+    document_index_enqueue(document)
+
+
+def document_index(*, document_id: int) -> None:
+    """Read a queued document's stored file (parse and chunk, in a child process within the
+    budget), store its chunks and queue their embedding. A file that cannot be read, or not
+    within the budget, marks the document FAILED with the reason.
+
+    Idempotent: a document no longer queued (read already, deleted) is left alone, and a read
+    whose file was replaced meanwhile is dropped: the new file's own task reads it.
+    """
+    claimed = Document.objects.filter(
+        pk=document_id, status__in=[Document.Status.QUEUED, Document.Status.PARSING]
+    ).update(status=Document.Status.PARSING, updated_at=timezone.now())
+    document = Document.objects.filter(pk=document_id).first() if claimed else None
+    if document is None:
+        return
+    stored = DocumentFile.objects.filter(document=document).first()
+    try:
+        if stored is None:
+            raise DocumentError(_("no stored file to read; upload it anew"))
+        read = document_read_within_budget(name=stored.name, data=bytes(stored.data))
+    except DocumentError as exc:
+        _document_read_failed(document, reason=str(exc))
+        return
+    with transaction.atomic():
+        current = _document_being_read(document)
+        if current is not None:
+            _document_version_store(current, read)
+            document_embed_enqueue(current)
+
+
+def _is_unchanged(existing: Document | None, *, content_hash: str, agent: Agent | None) -> bool:
+    return (
+        existing is not None
+        and existing.content_hash == content_hash
+        and existing.status != Document.Status.FAILED
+        and existing.agent_id == (agent.pk if agent else None)
     )
-    if outcome != "unchanged":
-        document_embed_enqueue(Document.objects.get(key=key))
-    return outcome
+
+
+def _document_version_describe(
+    document: Document, *, source: str, agent: Agent | None, content_hash: str, size: int
+) -> None:
+    """What a new version of the document is, before it is read (not saved)."""
+    document.source = source
+    document.agent = agent
+    document.content_hash = content_hash
+    document.size_bytes = size
+    document.error = ""
+    document.failed_step = ""
+
+
+def _document_file_store(document: Document, *, name: str, data: bytes) -> None:
+    DocumentFile.objects.update_or_create(document=document, defaults={"name": name, "data": data})
+
+
+def _document_being_read(document: Document) -> Document | None:
+    """The document, locked, if it is still being read from the same bytes (in a
+    transaction); None if it was deleted, replaced or re-read meanwhile."""
+    return (
+        Document.objects.select_for_update()
+        .filter(pk=document.pk, status=Document.Status.PARSING, content_hash=document.content_hash)
+        .first()
+    )
+
+
+def _document_version_store(document: Document, read: DocumentRead) -> None:
+    """Save the document as read, and the new version's chunks (in a transaction)."""
+    document.title = read.title[:300]
+    document.kind = read.kind
+    document.status = Document.Status.EMBEDDING
+    document.error = ""
+    document.failed_step = ""
+    document.save()
+    # Drop chunks of an earlier, never-finished version; keep the live ones until the new
+    # version is embedded (search keeps answering from the old text meanwhile).
+    document.chunks.filter(is_live=False).delete()
+    first_version = not document.chunks.filter(is_live=True).exists()
+    Chunk.objects.bulk_create(
+        Chunk(
+            kind=Chunk.Kind.DOCUMENT,
+            document=document,
+            agent=document.agent,
+            # A first version is searchable by its words at once, before any embedding.
+            is_live=first_version,
+            position=draft.position,
+            heading_path=list(draft.heading_path),
+            text=draft.embedding_text(),
+        )
+        for draft in read.chunks
+    )
+
+
+def _document_read_failed(document: Document, *, reason: str) -> None:
+    """FAILED at reading, with the reason; what is live stays live. Chunks of an earlier
+    unfinished version go: nothing will embed them now."""
+    with transaction.atomic():
+        current = _document_being_read(document)
+        if current is None:
+            return
+        current.chunks.filter(is_live=False).delete()
+        current.status = Document.Status.FAILED
+        current.failed_step = Document.Step.READING
+        current.error = reason[:2000]
+        current.save(update_fields=["status", "failed_step", "error", "updated_at"])
 
 
 def _batches(items: list, size: int) -> Iterable[list]:
@@ -194,34 +319,81 @@ def document_embed(
 ) -> None:
     """Embed the document's unembedded chunks, then swap the new version in atomically.
 
-    Idempotent: embedded chunks are not embedded again. On failure the document is marked
-    FAILED with the reason; whatever was live stays live and searchable.
+    Idempotent: embedded chunks are not embedded again, and a document that is not waiting
+    for embeddings (queued again, being read, failed at reading) is left alone. On failure
+    the document is marked FAILED with the reason; whatever was live stays live and
+    searchable.
     """
+    if not documents_waiting_for_embedding().filter(pk=document.pk).exists():
+        return
     pending = list(document.chunks.filter(embedding__isnull=True).order_by("is_live", "position"))
     try:
         chunks_embed(pending, llm=llm or llm_provider_get(), on_progress=on_progress)
     except EmbeddingError as exc:
-        document.status = Document.Status.FAILED
-        document.error = str(exc)[:2000]
-        document.save(update_fields=["status", "error", "updated_at"])
+        _document_embedding_failed(document, reason=str(exc))
         raise
     with transaction.atomic():
-        new_version = document.chunks.filter(is_live=False)
+        waiting = documents_waiting_for_embedding().select_for_update()
+        current = waiting.filter(pk=document.pk).first()
+        # Chunks still without embeddings are a newer version's, stored meanwhile: its own
+        # embedding task swaps it in.
+        if current is None or current.chunks.filter(embedding__isnull=True).exists():
+            return
+        new_version = current.chunks.filter(is_live=False)
         if new_version.exists():
-            document.chunks.filter(is_live=True).delete()
+            current.chunks.filter(is_live=True).delete()
             new_version.update(is_live=True)
-        document.status = Document.Status.READY
-        document.error = ""
-        document.save(update_fields=["status", "error", "updated_at"])
+        current.status = Document.Status.READY
+        current.error = ""
+        current.failed_step = ""
+        current.save(update_fields=["status", "error", "failed_step", "updated_at"])
+    document.refresh_from_db(fields=["status", "error", "failed_step", "updated_at"])
+
+
+def _document_embedding_failed(document: Document, *, reason: str) -> None:
+    document.status = Document.Status.FAILED
+    document.failed_step = Document.Step.EMBEDDING
+    document.error = reason[:2000]
+    # Only if it still waits for these embeddings: a new upload meanwhile stays queued.
+    documents_waiting_for_embedding().filter(pk=document.pk).update(
+        status=document.status,
+        failed_step=document.failed_step,
+        error=document.error,
+        updated_at=timezone.now(),
+    )
 
 
 def documents_waiting_for_embedding():
-    return Document.objects.filter(status__in=[Document.Status.EMBEDDING, Document.Status.FAILED])
+    """Documents whose chunks are stored and wait for embeddings, or whose embedding failed
+    (retried once the model answers again)."""
+    return Document.objects.filter(
+        Q(status=Document.Status.EMBEDDING)
+        | Q(status=Document.Status.FAILED, failed_step=Document.Step.EMBEDDING)
+    )
+
+
+def documents_waiting_for_reading():
+    """Documents queued or being read for longer than any read takes: their task was lost."""
+    stale_after = max(
+        DOCUMENT_READ_STALE_AFTER, timedelta(seconds=2 * settings.KNOWLEDGE_PARSE_TIME_LIMIT_S)
+    )
+    return Document.objects.filter(
+        status__in=[Document.Status.QUEUED, Document.Status.PARSING],
+        updated_at__lt=timezone.now() - stale_after,
+    )
 
 
 def document_embed_enqueue(document: Document) -> None:
     enqueue_for_tenant(
         DOCUMENT_EMBED_TASK,
+        schema_name=connection.schema_name,
+        kwargs={"document_id": document.pk},
+    )
+
+
+def document_index_enqueue(document: Document) -> None:
+    enqueue_for_tenant(
+        DOCUMENT_INDEX_TASK,
         schema_name=connection.schema_name,
         kwargs={"document_id": document.pk},
     )
@@ -245,17 +417,29 @@ def folder_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
 
 
 def file_ingest(
-    report: IngestReport, *, key: str, file: Path, source: str, agent: Agent | None = None
+    report: IngestReport,
+    *,
+    key: str,
+    file: Path,
+    source: str,
+    agent: Agent | None = None,
+    trusted: bool = False,
 ) -> None:
     """Ingest one file from disk, recording the outcome (or the one-line reason it was
-    skipped) in ``report``; a bad file never stops the others."""
+    skipped) in ``report``; a bad file never stops the others. ``trusted``: as in
+    ``document_ingest``."""
     if not supported_extension(file):
         supported = ", ".join(sorted(SUPPORTED_EXTENSIONS))
         report.failed.append((key, f"unsupported file type (supported: {supported})"))
         return
     try:
         outcome = document_ingest(
-            key=key, name=file.name, data=file.read_bytes(), source=source, agent=agent
+            key=key,
+            name=file.name,
+            data=file.read_bytes(),
+            source=source,
+            agent=agent,
+            trusted=trusted,
         )
     except DocumentError as exc:
         report.failed.append((key, str(exc)))
@@ -277,8 +461,14 @@ def starter_packs_load() -> IngestReport:
             continue
         for file in sorted(folder.glob("*.md")):
             key = f"starter/{folder.name}/{file.name}"
+            # The product's own files: read in this process, without the child's budget.
             file_ingest(
-                report, key=key, file=file, source=Document.Source.STARTER_PACK, agent=agent
+                report,
+                key=key,
+                file=file,
+                source=Document.Source.STARTER_PACK,
+                agent=agent,
+                trusted=True,
             )
     for document in Document.objects.filter(key__in=report.changed):
         document_embed_enqueue(document)
@@ -290,7 +480,14 @@ def supported_extension(path: Path) -> bool:
 
 
 def memory_store(
-    *, message, agent: Agent, heading_path: list[str], text: str, llm: LLMProvider | None = None
+    *,
+    message,
+    agent: Agent,
+    heading_path: list[str],
+    text: str,
+    audience: str = Chunk.Audience.TENANT,
+    audience_id: str = "",
+    llm: LLMProvider | None = None,
 ) -> Chunk:
     """Keep ``text`` as memory tied to ``message`` (one memory per message: idempotent), and
     embed it. If the embedding fails the memory is still kept, findable by its words."""
@@ -303,6 +500,8 @@ def memory_store(
             "position": 0,
             "heading_path": heading_path,
             "text": text,
+            "audience": audience,
+            "audience_id": audience_id,
         },
     )
     if created or chunk.embedding is None:

@@ -9,5 +9,10 @@ app_name = "knowledge"
 urlpatterns = [
     path("documents/", api.DocumentListUploadView.as_view(), name="document_list"),
     path("documents/<int:pk>/", api.DocumentDetailView.as_view(), name="document_detail"),
+    path(
+        "documents/<int:pk>/reindex/",
+        api.DocumentReindexView.as_view(),
+        name="document_reindex",
+    ),
     path("search/", api.KnowledgeSearchView.as_view(), name="search"),
 ]

@@ -1,13 +1,16 @@
-"""The tenant's knowledge page: list documents, upload one (staff of this tenant only)."""
+"""The tenant's knowledge page: list documents, upload one (staff of this tenant with the
+document permissions: ``view`` to see the page, ``add`` to upload)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from apps.knowledge.forms import DocumentUploadForm
 from apps.knowledge.parsing import DocumentError
+from apps.knowledge.permissions import ADD, VIEW, document_permission
 from apps.knowledge.selectors import document_list
 from apps.knowledge.services import document_upload
 
@@ -20,10 +23,16 @@ OUTCOME_MESSAGES = {
 
 @staff_member_required(login_url="/admin/login/")
 def knowledge_documents(request):
+    required = [document_permission(VIEW)]
+    if request.method == "POST":
+        required.append(document_permission(ADD))
+    if not request.user.has_perms(required):
+        raise PermissionDenied
     form = DocumentUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            # Stored only: a worker reads it, and this page shows how that went.
             outcome = document_upload(
                 key=upload.name,
                 name=upload.name,
@@ -39,5 +48,8 @@ def knowledge_documents(request):
         "form": form,
         "documents": document_list()[:500],
         "max_mib": settings.KNOWLEDGE_MAX_FILE_BYTES // (1024 * 1024),
+        "can_upload": request.user.has_perm(document_permission(ADD)),
     }
-    return render(request, "knowledge/documents.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "knowledge/document_list.html", context, status=400 if form.errors else 200
+    )

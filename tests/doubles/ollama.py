@@ -7,7 +7,9 @@
 Endpoints: ``POST /api/chat`` (NDJSON stream, or one object with ``"stream": false``),
 ``POST /api/embed``, ``GET /api/tags``, ``GET /api/version``. A model not in ``models`` gets
 404 ``{"error": "model '<name>' not found"}``. Faults are scripted with the ``ProtocolDouble``
-methods (``fail_next``, ``close_next``, ``cut_stream_next``, ...).
+methods (``fail_next``, ``close_next``, ``cut_stream_next``, ...), and a model slow to start
+with ``delay_first_chunk_next(seconds)``: the next streamed chat sends its headers at once,
+then waits that long before its first chunk.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import json
 import math
 import re
 import struct
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from tests.doubles.base import ProtocolDouble, RecordedRequest, Reply
@@ -59,6 +63,16 @@ class OllamaDouble(ProtocolDouble):
         self.models = list(models)
         self.reply_text = reply_text
         self.embedding_dimension = embedding_dimension
+        self._first_chunk_delays: list[float] = []
+
+    def delay_first_chunk_next(self, seconds: float, *, count: int = 1) -> None:
+        """The next ``count`` streamed chats wait ``seconds`` between headers and first chunk."""
+        with self._lock:
+            self._first_chunk_delays.extend([seconds] * count)
+
+    def _first_chunk_delay_take(self) -> float:
+        with self._lock:
+            return self._first_chunk_delays.pop(0) if self._first_chunk_delays else 0.0
 
     def handle(self, request: RecordedRequest) -> Reply:
         route = (request.method, request.path)
@@ -107,10 +121,13 @@ class OllamaDouble(ProtocolDouble):
             }
             for piece in pieces
         ] + [final]
-        return Reply.stream(
-            [json.dumps(line).encode() + b"\n" for line in lines],
-            content_type="application/x-ndjson",
-        )
+        encoded = [json.dumps(line).encode() + b"\n" for line in lines]
+        delay_s = self._first_chunk_delay_take()
+        if delay_s:
+            return Reply.stream(
+                _after_a_pause(delay_s, encoded), content_type="application/x-ndjson"
+            )
+        return Reply.stream(encoded, content_type="application/x-ndjson")
 
     def _embed(self, request: RecordedRequest) -> Reply:
         body = request.json if isinstance(request.json, dict) else {}
@@ -150,3 +167,9 @@ class OllamaDouble(ProtocolDouble):
                 "quantization_level": "Q4_K_M",
             },
         }
+
+
+def _after_a_pause(seconds: float, chunks: list[bytes]) -> Iterator[bytes]:
+    """The chunks, the first one ``seconds`` late (iterated after the headers were sent)."""
+    time.sleep(seconds)
+    yield from chunks

@@ -5,6 +5,11 @@ Domain apps import this module only, never a vendor SDK. An adapter (``apps.inte
 translate its vendor's failures into the two errors below; this base owns the policy shared by
 all of them: timeouts, one retry of a transient failure, never repeating streamed text, checking
 embeddings, and what is logged (never a prompt, never a key).
+
+Two timeouts: ``timeout_s`` bounds a call that answers all at once (an unstreamed chat, an
+embedding); a streamed chat must bring its first piece, and each next one, within the shorter
+``first_token_timeout_s`` (an adapter applies it as the read timeout of its streamed requests),
+so a model that hangs is reported unreachable after seconds instead of minutes.
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class LLMProvider(abc.ABC):
 
     def __init__(self) -> None:
         self.timeout_s = float(settings.LLM_TIMEOUT_S)
+        self.first_token_timeout_s = min(float(settings.LLM_FIRST_TOKEN_TIMEOUT_S), self.timeout_s)
         # Wait before the one retry of a transient failure.
         self.retry_backoff_s = float(settings.LLM_RETRY_BACKOFF_S)
 

@@ -26,12 +26,19 @@ class OllamaProvider(LLMProvider):
         super().__init__()
         self.host = host or settings.OLLAMA_HOST
         self._client = ollama.Client(host=self.host, timeout=self.timeout_s)
+        # Streamed answers: a silence (before the first piece, or between two) longer than the
+        # first-token timeout means a hung model, not a long answer.
+        self._streaming_client = ollama.Client(
+            host=self.host,
+            timeout=httpx.Timeout(self.timeout_s, read=self.first_token_timeout_s),
+        )
 
     def _chat_attempt(
         self, messages: list[ChatMessage], *, model: str, temperature: float, stream: bool
     ) -> Iterator[ChatChunk]:
         with _vendor_errors_translated(model):
-            response = self._client.chat(
+            client = self._streaming_client if stream else self._client
+            response = client.chat(
                 model=model,
                 messages=[{"role": m.role, "content": m.content} for m in messages],
                 options={"temperature": temperature},

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
+import httpx
 import openai
 from django.conf import settings
 
@@ -33,6 +34,11 @@ class OpenAIProvider(LLMProvider):
         self._client = openai.OpenAI(
             api_key=api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=0
         )
+        # Streamed answers: a silence (before the first piece, or between two) longer than the
+        # first-token timeout means a hung model, not a long answer.
+        self._streaming_client = self._client.with_options(
+            timeout=httpx.Timeout(self.timeout_s, read=self.first_token_timeout_s)
+        )
 
     def _chat_attempt(
         self, messages: list[ChatMessage], *, model: str, temperature: float, stream: bool
@@ -51,7 +57,7 @@ class OpenAIProvider(LLMProvider):
                     completion_tokens=usage.completion_tokens if usage else None,
                 )
                 return
-            chunks = self._client.chat.completions.create(
+            chunks = self._streaming_client.chat.completions.create(
                 model=model,
                 messages=wire_messages,
                 temperature=temperature,

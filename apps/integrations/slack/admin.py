@@ -2,7 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from apps.integrations.slack.models import SlackInstallState, SlackWorkspace
+from apps.integrations.slack.models import (
+    SlackInstallInviteUse,
+    SlackInstallState,
+    SlackWorkspace,
+)
 
 
 class SlackWorkspaceForm(forms.ModelForm):
@@ -51,6 +55,22 @@ class SlackInstallStateAdmin(admin.ModelAdmin):
     list_filter = ["tenant"]
     list_select_related = ["tenant"]
     fields = ["tenant", "created_at", "expires_at", "consumed_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlackInstallInviteUse)
+class SlackInstallInviteUseAdmin(admin.ModelAdmin):
+    """Read-only: which invite installed which workspace (an invite works once)."""
+
+    list_display = ["tenant", "team_id", "used_at"]
+    list_select_related = ["tenant"]
+    fields = ["tenant", "team_id", "used_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

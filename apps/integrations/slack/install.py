@@ -14,11 +14,15 @@ from datetime import timedelta
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.core import signing
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from apps.integrations.slack.models import SlackInstallState, SlackWorkspace
+from apps.integrations.slack.models import (
+    SlackInstallInviteUse,
+    SlackInstallState,
+    SlackWorkspace,
+)
 from apps.integrations.slack.oauth import SlackBotInstall, SlackOAuthError, slack_oauth_access
 from apps.integrations.slack.services import WorkspaceValidationError, slack_workspace_connect
 from apps.tenants.models import Tenant
@@ -27,7 +31,8 @@ from apps.tenants.selectors import tenant_get_by_schema
 logger = logging.getLogger(__name__)
 
 INSTALL_STATE_TTL = timedelta(minutes=10)
-INSTALL_INVITE_MAX_AGE = timedelta(days=7)
+# An invite is a bearer link: short-lived, and used up by the install it starts.
+INSTALL_INVITE_MAX_AGE = timedelta(days=1)
 # Kept from when this code lived in apps.workspaces: changing it would void the invites out there.
 INSTALL_INVITE_SALT = "apps.workspaces.slack-install-invite"
 # Slack error codes that mean "this code cannot be used", i.e. the person should start again.
@@ -57,9 +62,14 @@ def _install_state_hash(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
+def install_invite_hash(invite: str) -> str:
+    return hashlib.sha256(invite.encode()).hexdigest()
+
+
 def slack_install_invite_create(*, schema_name: str) -> str:
-    """A signed invite token that lets whoever holds it install Slack for this tenant, for
-    ``INSTALL_INVITE_MAX_AGE``. Stores nothing (the signature is the proof)."""
+    """A signed invite token that lets whoever holds it install Slack for this tenant, once,
+    within ``INSTALL_INVITE_MAX_AGE``. Stores nothing (the signature is the proof; its use is
+    recorded when an install succeeds)."""
     tenant = tenant_get_by_schema(schema_name=schema_name)
     if tenant is None or tenant.schema_name == get_public_schema_name():
         raise WorkspaceValidationError(f"no tenant with schema {schema_name!r}")
@@ -67,8 +77,8 @@ def slack_install_invite_create(*, schema_name: str) -> str:
 
 
 def slack_install_invite_tenant(*, invite: str) -> Tenant:
-    """The tenant an invite was made for; ``SlackInstallError`` if forged, expired or its
-    tenant is gone."""
+    """The tenant an invite was made for; ``SlackInstallError`` if forged, expired, used
+    already or its tenant is gone."""
     try:
         payload = signing.loads(invite, salt=INSTALL_INVITE_SALT, max_age=INSTALL_INVITE_MAX_AGE)
     except signing.BadSignature:  # SignatureExpired is a BadSignature
@@ -77,10 +87,12 @@ def slack_install_invite_tenant(*, invite: str) -> Tenant:
     tenant = tenant_get_by_schema(schema_name=schema_name or "")
     if tenant is None or tenant.schema_name == get_public_schema_name():
         raise SlackInstallError("invite_invalid", status=403)
+    if SlackInstallInviteUse.objects.filter(invite_hash=install_invite_hash(invite)).exists():
+        raise SlackInstallError("invite_used", status=403)
     return tenant
 
 
-def slack_install_state_create(*, tenant: Tenant) -> str:
+def slack_install_state_create(*, tenant: Tenant, invite: str = "") -> str:
     """Start one install for ``tenant``: return a fresh random OAuth state (usable once, for
     ``INSTALL_STATE_TTL``). Only its hash is stored. Also drops states expired a day ago."""
     now = timezone.now()
@@ -91,12 +103,13 @@ def slack_install_state_create(*, tenant: Tenant) -> str:
         tenant=tenant,
         created_at=now,
         expires_at=now + INSTALL_STATE_TTL,
+        invite_hash=install_invite_hash(invite) if invite else "",
     )
     return state
 
 
-def slack_install_state_consume(*, state: str, browser_state: str | None) -> Tenant:
-    """Use up ``state`` and return its tenant, if it is the one this browser was given
+def slack_install_state_consume(*, state: str, browser_state: str | None) -> SlackInstallState:
+    """Use up ``state`` and return it (with its tenant), if it is the one this browser was given
     (``browser_state``, from its cookie), is known, unexpired and not used before.
 
     Single use even under concurrent requests: one conditional UPDATE marks it consumed.
@@ -110,7 +123,7 @@ def slack_install_state_consume(*, state: str, browser_state: str | None) -> Ten
     ).update(consumed_at=now)
     if consumed != 1:
         raise SlackInstallError("state_invalid", status=403)
-    return SlackInstallState.objects.select_related("tenant").get(state_hash=state_hash).tenant
+    return SlackInstallState.objects.select_related("tenant").get(state_hash=state_hash)
 
 
 def slack_install_complete(
@@ -124,13 +137,16 @@ def slack_install_complete(
     """
     if not code:
         raise SlackInstallError("code_missing", status=400)
-    tenant = slack_install_state_consume(state=state, browser_state=browser_state)
+    install_state = slack_install_state_consume(state=state, browser_state=browser_state)
+    tenant = install_state.tenant
     try:
         install = slack_oauth_access(code=code, redirect_uri=redirect_uri)
     except SlackOAuthError as exc:
         status = 400 if exc.error in _STALE_CODE_ERRORS else 502
         raise SlackInstallError("slack_refused", status=status, detail=exc.error) from None
-    result = _slack_install_save(tenant=tenant, install=install)
+    result = _slack_install_save(
+        tenant=tenant, install=install, invite_hash=install_state.invite_hash
+    )
     logger.info(
         "Slack team %s installed for tenant %s (%s)",
         install.team_id,
@@ -145,9 +161,13 @@ def _slack_team_bound_elsewhere(*, team_id: str, tenant: Tenant) -> bool:
 
 
 @transaction.atomic
-def _slack_install_save(*, tenant: Tenant, install: SlackBotInstall) -> SlackInstallResult:
+def _slack_install_save(
+    *, tenant: Tenant, install: SlackBotInstall, invite_hash: str = ""
+) -> SlackInstallResult:
     if _slack_team_bound_elsewhere(team_id=install.team_id, tenant=tenant):
         raise SlackInstallError("team_taken", status=409, detail=install.team_id)
+    if invite_hash:
+        _install_invite_use(invite_hash=invite_hash, tenant=tenant, team_id=install.team_id)
     try:
         result = slack_workspace_connect(
             schema_name=tenant.schema_name,
@@ -166,6 +186,18 @@ def _slack_install_save(*, tenant: Tenant, install: SlackBotInstall) -> SlackIns
     workspace.scopes = install.scopes
     workspace.save(update_fields=["app_id", "scopes", "updated_at"])
     return SlackInstallResult(workspace=workspace, tenant=tenant, created=result.created)
+
+
+def _install_invite_use(*, invite_hash: str, tenant: Tenant, team_id: str) -> None:
+    """Use the invite up (in the install's transaction): two installs started from one invite
+    cannot both succeed, the unique hash lets one through."""
+    try:
+        with transaction.atomic():
+            SlackInstallInviteUse.objects.create(
+                invite_hash=invite_hash, tenant=tenant, team_id=team_id
+            )
+    except IntegrityError:
+        raise SlackInstallError("invite_used", status=403) from None
 
 
 def slack_install_states_purge(*, now=None) -> int:

@@ -42,8 +42,15 @@ PROBLEM_TEXTS = {
     "invite_invalid": (
         _("This installation link is not valid"),
         _(
-            "The link is incomplete, has expired (links last 7 days), or its company no "
+            "The link is incomplete, has expired (links last one day), or its company no "
             "longer exists. Ask your Jamono operator for a new link."
+        ),
+    ),
+    "invite_used": (
+        _("This installation link was already used"),
+        _(
+            "An installation link installs one workspace, once. Ask your Jamono operator for a "
+            "new link."
         ),
     ),
     "tenant_not_found": (
@@ -121,14 +128,15 @@ def _not_configured_page(request: HttpRequest) -> HttpResponse | None:
     return _problem_page(request, "not_configured", status=503, missing=", ".join(missing))
 
 
-def _install_tenant(request: HttpRequest) -> Tenant:
+def _install_tenant(request: HttpRequest) -> tuple[Tenant, str]:
+    """The tenant to install for, and the invite it came with ("" for an operator)."""
     invite = request.GET.get("invite")
     if invite:
-        return slack_install_invite_tenant(invite=invite)
+        return slack_install_invite_tenant(invite=invite), invite
     schema_name = request.GET.get("tenant")
     if not schema_name:
         raise SlackInstallError("invite_missing", status=403)
-    return slack_install_tenant_for_staff(user=request.user, schema_name=schema_name)
+    return slack_install_tenant_for_staff(user=request.user, schema_name=schema_name), ""
 
 
 @never_cache
@@ -138,10 +146,10 @@ def slack_install(request: HttpRequest) -> HttpResponse:
     if (not_configured := _not_configured_page(request)) is not None:
         return not_configured
     try:
-        tenant = _install_tenant(request)
+        tenant, invite = _install_tenant(request)
     except SlackInstallError as exc:
         return _problem_page(request, exc.reason, status=exc.status, detail=exc.detail)
-    state = slack_install_state_create(tenant=tenant)
+    state = slack_install_state_create(tenant=tenant, invite=invite)
     authorize_url = slack_authorize_url(state=state, redirect_uri=slack_redirect_uri(request))
     response = render(
         request,

@@ -52,6 +52,9 @@ class SlackInstallState(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires at"))
     consumed_at = models.DateTimeField(_("consumed at"), null=True, blank=True)
+    # The invite this install started from (its SHA-256; blank for an operator's install): a
+    # successful install uses the invite up.
+    invite_hash = models.CharField(_("invite hash"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("Slack install state")
@@ -60,3 +63,23 @@ class SlackInstallState(models.Model):
 
     def __str__(self) -> str:
         return f"Slack install for {self.tenant_id} (expires {self.expires_at:%Y-%m-%d %H:%M})"
+
+
+class SlackInstallInviteUse(models.Model):
+    """An install invite used up by a successful install: an invite installs one workspace,
+    once. Only the SHA-256 of the invite is kept."""
+
+    invite_hash = models.CharField(_("invite hash"), max_length=64, unique=True)
+    tenant = models.ForeignKey(
+        "tenants.Tenant", on_delete=models.CASCADE, related_name="slack_install_invite_uses"
+    )
+    team_id = models.CharField(_("Slack team ID"), max_length=32)
+    used_at = models.DateTimeField(_("used at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("used Slack install invite")
+        verbose_name_plural = _("used Slack install invites")
+        ordering = ["-used_at"]
+
+    def __str__(self) -> str:
+        return f"Invite used by {self.team_id} for {self.tenant_id} ({self.used_at:%Y-%m-%d})"

@@ -229,15 +229,59 @@ class RecordingStream(AnswerStream):
         self.finished = message
 
 
-def test_claim_takes_a_question_once_and_takes_over_a_stale_claim(answering):
+def test_claim_takes_a_question_once_and_takes_over_a_stale_claim(answering, settings):
+    settings.ANSWER_CLAIM_TIMEOUT_S = 60
     question = ask(answering)
 
-    assert answer_claim(question.pk).status == Message.Status.ANSWERING
-    assert answer_claim(question.pk) is None  # in progress elsewhere
-    Message.objects.filter(pk=question.pk).update(created_at=timezone.now() - timedelta(hours=1))
-    assert answer_claim(question.pk).attempts == 2  # its worker died: taken over
+    claimed = answer_claim(question.pk, task_id="task-1")
+    assert claimed.status == Message.Status.ANSWERING and claimed.claim_task_id == "task-1"
+    assert answer_claim(question.pk, task_id="task-2") is None  # a live claim elsewhere
+    Message.objects.filter(pk=question.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+    taken_over = answer_claim(question.pk, task_id="task-2")
+    assert (taken_over.attempts, taken_over.claim_task_id) == (2, "task-2")  # its worker died
     with pytest.raises(AnswerError):
         answer_claim(999_999)
+
+
+def test_the_same_task_delivered_again_takes_its_claim_over_at_once(answering):
+    question = ask(answering)
+    answer_claim(question.pk, task_id="task-1")
+
+    again = answer_claim(question.pk, task_id="task-1")  # its worker died: acks_late
+
+    assert again is not None and again.attempts == 2
+
+
+def test_the_sweep_lists_stale_claims_whatever_their_attempts(answering, settings):
+    from apps.conversations.selectors import questions_waiting_for_answer
+
+    settings.ANSWER_CLAIM_TIMEOUT_S = 60
+    live, stale = ask(answering), ask(answering, ts="1700000001.000100", thread="1700000001.0")
+    for question in (live, stale):
+        answer_claim(question.pk, task_id="t")
+    Message.objects.filter(pk=stale.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=5), attempts=9
+    )
+
+    assert list(questions_waiting_for_answer()) == [Message.objects.get(pk=stale.pk)]
+
+
+def test_after_the_last_attempt_the_thread_is_told_and_the_question_given_up(
+    answering, slack_double, ollama_double
+):
+    from apps.conversations.selectors import MAX_ANSWER_ATTEMPTS
+
+    question = ask(answering)
+    Message.objects.filter(pk=question.pk).update(attempts=MAX_ANSWER_ATTEMPTS - 1)
+    ollama_double.fail_next(2, status=503, path="/api/chat")
+
+    answer_generate(question_id=question.pk)
+
+    question.refresh_from_db()
+    assert question.status == Message.Status.GAVE_UP
+    assert question.error.startswith(f"gave up after {MAX_ANSWER_ATTEMPTS} attempts")
+    told = slack_double.calls("chat.update")[-1]["text"]
+    assert f"could not answer after {MAX_ANSWER_ATTEMPTS} attempts" in told
 
 
 def test_route_gives_the_conversation_or_fails_without_an_enabled_agent(answering):
@@ -307,6 +351,21 @@ def test_the_model_writes_into_the_stream(answering, ollama_double):
     assert "".join(stream.pieces) == result.text == ollama_double.reply_text
     prompt = ollama_double.requests_to("/api/chat")[-1].json["messages"]
     assert "Nothing in the company's knowledge base matches" in prompt[0]["content"]
+
+
+def test_a_long_stream_keeps_its_claim_fresh(answering, ollama_double, settings):
+    from apps.integrations.bases.llm import llm_provider_get
+
+    settings.ANSWER_CLAIM_TIMEOUT_S = 0  # every piece of text renews the claim
+    question = answer_route(answer_claim(ask(answering).pk, task_id="t1"))
+    Message.objects.filter(pk=question.pk).update(claimed_at=timezone.now() - timedelta(hours=1))
+
+    answer_stream_from_model(
+        question, knowledge=[], llm=llm_provider_get(), stream=RecordingStream()
+    )
+
+    question.refresh_from_db()
+    assert timezone.now() - question.claimed_at < timedelta(minutes=1)
 
 
 def test_finish_shows_the_final_message_and_marks_both_rows_answered(answering):

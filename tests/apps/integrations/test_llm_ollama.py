@@ -4,10 +4,11 @@ Ollama-specific answers are read. The shared retry policy is in test_llm_provide
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from apps.integrations.bases.llm import ChatMessage, LLMResponseError
+from apps.integrations.bases.llm import ChatMessage, LLMResponseError, LLMUnavailableError
 from apps.integrations.ollama.provider import OllamaProvider
 from tests.doubles.base import Reply
 
@@ -112,3 +113,33 @@ def test_health_lists_the_models_from_api_tags(ollama_double):
     health = OllamaProvider().health()
     assert health.models == ["llama3.1:8b", "nomic-embed-text"]
     assert ollama_double.url in health.detail
+
+
+def test_a_model_that_answers_headers_but_no_first_chunk_is_unavailable_quickly(
+    ollama_double, settings
+):
+    settings.LLM_TIMEOUT_S = 30
+    settings.LLM_FIRST_TOKEN_TIMEOUT_S = 0.3
+    ollama_double.delay_first_chunk_next(3.0, count=2)
+    started = time.monotonic()
+
+    with pytest.raises(LLMUnavailableError):
+        OllamaProvider().chat(CONVERSATION, model=MODEL, temperature=0.0, stream=True)
+
+    assert time.monotonic() - started < 2
+
+
+def test_a_first_chunk_within_the_first_token_timeout_streams_the_whole_answer(
+    ollama_double, settings
+):
+    settings.LLM_FIRST_TOKEN_TIMEOUT_S = 1.0
+    ollama_double.reply_text = "Rolled back."
+    ollama_double.delay_first_chunk_next(0.3)
+    pieces = []
+
+    result = OllamaProvider().chat(
+        CONVERSATION, model=MODEL, temperature=0.0, stream=True, on_delta=pieces.append
+    )
+
+    assert result.text == "Rolled back."
+    assert pieces == ["Rolled ", "back."]

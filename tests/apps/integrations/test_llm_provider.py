@@ -153,6 +153,39 @@ def test_a_server_slower_than_the_timeout_raises_llm_unavailable_error(llm, sett
     assert time.monotonic() - started < 1.5
 
 
+def test_a_stream_that_does_not_start_within_the_first_token_timeout_fails_quickly(llm, settings):
+    settings.LLM_TIMEOUT_S = 30
+    settings.LLM_FIRST_TOKEN_TIMEOUT_S = 0.3
+    provider = llm_provider_get()
+    llm.double.delay_next(3.0, count=2, path=llm.chat_path)  # a model that hangs
+    started = time.monotonic()
+
+    with pytest.raises(LLMUnavailableError):
+        provider.chat(QUESTION, model=llm.chat_model, temperature=0.0, stream=True)
+
+    assert time.monotonic() - started < 2  # two attempts of 0.3 s, not of 30 s
+    assert len(llm.double.requests_to(llm.chat_path)) == 2
+
+
+def test_an_answer_not_streamed_may_take_longer_than_the_first_token_timeout(llm, settings):
+    settings.LLM_TIMEOUT_S = 5
+    settings.LLM_FIRST_TOKEN_TIMEOUT_S = 0.2
+    provider = llm_provider_get()
+    llm.double.delay_next(0.6, path=llm.chat_path)  # it comes all at once, when done
+
+    result = provider.chat(QUESTION, model=llm.chat_model, temperature=0.0, stream=False)
+
+    assert result.text
+    assert len(llm.double.requests_to(llm.chat_path)) == 1
+
+
+def test_the_first_token_timeout_is_never_longer_than_the_whole_timeout(settings):
+    settings.LLM_TIMEOUT_S = 10
+    settings.LLM_FIRST_TOKEN_TIMEOUT_S = 60
+
+    assert OllamaProvider().first_token_timeout_s == 10
+
+
 def test_an_unknown_model_raises_llm_response_error_without_a_retry(llm):
     with pytest.raises(LLMResponseError, match="no-such-model"):
         llm.provider.chat(QUESTION, model="no-such-model", temperature=0.0, stream=True)

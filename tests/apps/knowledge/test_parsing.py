@@ -1,8 +1,11 @@
 """Parsing uploaded files into titled sections: Markdown, text, HTML and PDF, and every way a
 file can be refused. Plain functions, no database."""
 
+import contextlib
 import io
 import random
+import time
+import zlib
 
 import pytest
 from pypdf import PdfReader, PdfWriter
@@ -62,7 +65,12 @@ def pdf_make(page_texts: list[str], *, title: str | None = None) -> bytes:
     if title is not None:
         info_id = max(objects) + 1
         objects[info_id] = f"<< /Title ({_pdf_string(title)}) >>".encode()
+    return _pdf_write(objects, info_id=info_id)
 
+
+def _pdf_write(objects: dict[int, bytes], *, info_id: int | None = None) -> bytes:
+    """The numbered objects as a PDF file, with its cross-reference table; object 1 is the
+    catalog."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = {}
@@ -565,3 +573,127 @@ def test_the_reason_a_file_is_refused_is_said_in_the_reader_s_language():
         document_parse(name="tool.exe", data=b"MZ")
     with pytest.raises(DocumentError, match=r"^not a readable PDF: "):
         document_parse(name="broken.pdf", data=b"%PDF-1.4 this is not a PDF")
+
+
+# Linear time on hostile input: each of these took seconds (quadratic backtracking or
+# rescanning) before; parsing them now takes milliseconds, so a second is a wide margin.
+
+HOSTILE_TEXTS = {
+    # ATX heading regex: an optional text, then optional spaces: 5.8 s at 32 KB.
+    "heading-full-of-spaces.md": "# x" + " " * 32_000 + "y\n\nBody.\n",
+    "heading-of-spaces-then-text.md": "#" + " " * 32_000 + "x\n\nBody.\n",
+    "heading-of-spaces-only.md": "# " + " " * 32_000 + "\n\nBody.\n",
+    # Link regex on "[[[[…": 13.8 s at 64 KB.
+    "heading-of-brackets.md": "# " + "[" * 64_000 + "\n\nBody.\n",
+    "heading-of-link-halves.md": "# " + "](" * 32_000 + ")\n\nBody.\n",
+    # Front matter title regex: 8.7 s at 64 KB.
+    "front-matter-title-of-spaces.md": "---\ntitle: x" + " " * 64_000 + "y\n---\nBody.\n",
+    # html.parser re-reads an unclosed tag from each "<": 6 s at 120 KB.
+    "unclosed-tags.html": "<a" * 60_000,
+    "unclosed-comments.html": "<!--" * 32_000,
+    "unclosed-quotes.html": "<a b='" * 11_000,
+    # A stack of dropped elements searched on every end tag.
+    "nested-navs.html": "<p>Body.</p>" + "<nav>" * 40_000 + "</footer>" * 40_000,
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_TEXTS)
+def test_hostile_text_is_parsed_in_linear_time(name):
+    started = time.perf_counter()
+    with contextlib.suppress(DocumentError):  # refusing it is fine too; taking seconds is not
+        document_parse(name=name, data=HOSTILE_TEXTS[name].encode())
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_heading_full_of_spaces_keeps_its_words():
+    document = _md("# Disk" + " " * 32_000 + "full ##\n\nClean /var/log.\n")
+
+    assert document.title == "Disk full"
+
+
+def test_stray_brackets_in_a_heading_stay_and_its_links_keep_their_text():
+    document = _md("# Use [kubectl](https://x.example) on [[[prod](\n\nGo.\n")
+
+    assert document.title == "Use kubectl on [[[prod]("
+
+
+def test_an_html_attribute_value_may_hold_a_greater_than_sign():
+    document = _html("<h1 title=\"a > b\">Disk</h1><p data-x='<p>'>Clean logs.</p>")
+
+    assert document.sections == [Section(heading_path=("Disk",), text="Clean logs.")]
+
+
+def test_html_text_may_hold_lone_less_than_signs():
+    document = _html("<p>if a < b and 3 <= 4 then <b>go</b></p>")
+
+    assert document.sections[0].text == "if a < b and 3 <= 4 then go"
+
+
+def test_an_html_tag_cut_off_by_the_end_of_the_file_is_dropped_with_what_follows():
+    document = _html("<h1>Disk</h1><p>Clean logs.</p><a href='never closed>more")
+
+    assert document.sections == [Section(heading_path=("Disk",), text="Clean logs.")]
+
+
+def test_html_script_content_is_not_read_as_markup():
+    document = _html(
+        "<h1>Disk</h1><script>if (a<b) document.write('<h2>x</h2>')</script><p>Go.</p>"
+    )
+
+    assert document.sections == [Section(heading_path=("Disk",), text="Go.")]
+
+
+# PDF limits
+
+
+def pdf_bomb(content: bytes) -> bytes:
+    """A one-page PDF whose content stream is ``content``, deflated: a few KB that inflate to
+    as much content as asked."""
+    stream = zlib.compress(content, 9)
+    return _pdf_write(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+            4: b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
+            + stream
+            + b"\nendstream",
+            5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        }
+    )
+
+
+BOMB_CONTENTS = {
+    # 6 MB of text operators from 9 KB: pypdf spent 12 s extracting them.
+    "text-operators": lambda: b"BT /F1 12 Tf " + b"(a) Tj " * 860_000 + b"ET",
+    # 20 MB of zeros from 20 KB.
+    "zeros": lambda: b"\0" * 20_000_000,
+}
+
+
+@pytest.mark.parametrize("content", BOMB_CONTENTS)
+def test_a_pdf_decompression_bomb_is_refused_quickly_with_the_reason(content):
+    data = pdf_bomb(BOMB_CONTENTS[content]())
+    started = time.perf_counter()
+
+    with pytest.raises(DocumentError) as error:
+        document_parse(name="bomb.pdf", data=data)
+
+    assert time.perf_counter() - started < 2.0
+    assert len(data) < 25_000
+    assert str(error.value).startswith("PDF content decompresses to more than ")
+    assert "decompression bomb" in str(error.value)
+
+
+def test_a_pdf_whose_content_fits_its_size_is_read():
+    document = document_parse(name="ok.pdf", data=pdf_bomb(b"BT /F1 12 Tf (Restart) Tj ET"))
+
+    assert document.sections[0].text == "Restart"
+
+
+def test_a_pdf_over_the_page_limit_is_refused(settings):
+    settings.KNOWLEDGE_PDF_MAX_PAGES = 3
+
+    with pytest.raises(DocumentError, match=r"^PDF has 4 pages, over the 3-page limit$"):
+        document_parse(name="long.pdf", data=pdf_make(["one", "two", "three", "four"]))

@@ -37,10 +37,7 @@ def status_message(agent: Agent) -> message_builder.SlackMessage:
         (_("Agent"), _("enabled") if agent.enabled else _("disabled")),
         (_("Model"), agent.model),
         (_("Language model"), llm),
-        (
-            _("Queue depth"),
-            _("unknown") if status.queue_depth is None else str(status.queue_depth),
-        ),
+        (_("Questions in line"), str(status.questions_in_line)),
         (_("Questions waiting"), str(status.waiting_questions)),
         (_("Last answer"), _when(status.last_answer_at)),
     ]

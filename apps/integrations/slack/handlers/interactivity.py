@@ -37,12 +37,27 @@ def on_answer_feedback(ack, body: dict, action: dict) -> None:
         logger.warning("Feedback with a malformed answer id ignored")
         return
     user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    channel_id, message_ts = clicked_message(body)
     try:
         answer_feedback_record(
-            answer_id=int(feedback[1]), slack_user_id=str(user.get("id", "")), value=feedback[0]
+            answer_id=int(feedback[1]),
+            slack_user_id=str(user.get("id") or ""),
+            value=feedback[0],
+            channel_id=channel_id,
+            message_ts=message_ts,
         )
     except FeedbackError as exc:
         logger.warning("Feedback ignored: %s", exc)
+
+
+def clicked_message(body: dict) -> tuple[str, str]:
+    """(channel, ts) of the message whose button was clicked ("" when Slack did not say)."""
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    message = body.get("message") if isinstance(body.get("message"), dict) else {}
+    channel = body.get("channel") if isinstance(body.get("channel"), dict) else {}
+    channel_id = container.get("channel_id") or channel.get("id") or ""
+    message_ts = container.get("message_ts") or message.get("ts") or ""
+    return str(channel_id), str(message_ts)
 
 
 def on_any_other_interaction(ack) -> None:

@@ -198,7 +198,13 @@ def test_slacks_feedback_element_records_the_vote(client, workspace, slack_doubl
         "value": f"down:{answer.pk}",
         "action_ts": "1700000100.000100",
     }
-    body = block_actions_form(workspace.team_id, [action], user_id="U0VOTER01")
+    body = block_actions_form(
+        workspace.team_id,
+        [action],
+        user_id="U0VOTER01",
+        channel_id=answer.channel_id,
+        message_ts=answer.slack_ts,
+    )
 
     response = client.post(
         "/slack/events",

@@ -86,7 +86,24 @@ def test_status_reports_model_reachability_and_last_answer(client, workspace, ol
     assert fields["Model"] == "llama3.1:8b"
     assert fields["Language model"] == "reachable"
     assert fields["Last answer"] == "never"
-    assert fields["Queue depth"].isdigit()
+    assert fields["Questions in line"] == "0"
+
+
+def test_status_counts_this_tenants_questions_in_line_only(client, workspace):
+    from apps.conversations.services import slack_question_store
+    from tests.factories import incoming_message
+
+    other = tenant_make()
+    for tenant, count in ((workspace.tenant, 2), (other, 3)):
+        with schema_context(tenant.schema_name):
+            for n in range(count):
+                slack_question_store(
+                    incoming_message(ts=f"170000000{n}.000100"), thread_key=f"170000000{n}.0"
+                )
+
+    fields = fields_of(command(client, workspace, "/nox-status"))
+
+    assert fields["Questions in line"] == "2"
 
 
 def test_status_says_when_the_model_is_unreachable(client, workspace, settings, closed_port_url):

@@ -224,12 +224,12 @@ def test_a_forged_invite_is_refused(client, slack_app, tenant_a):
     assert not SlackInstallState.objects.exists()
 
 
-def test_an_invite_older_than_seven_days_is_refused(client, slack_app, tenant_a):
-    class EightDaysAgoSigner(signing.TimestampSigner):
+def test_an_invite_older_than_a_day_is_refused(client, slack_app, tenant_a):
+    class TwoDaysAgoSigner(signing.TimestampSigner):
         def timestamp(self) -> str:
-            return signing.b62_encode(int(time.time()) - 8 * 24 * 3600)
+            return signing.b62_encode(int(time.time()) - 2 * 24 * 3600)
 
-    old_invite = EightDaysAgoSigner(salt=INSTALL_INVITE_SALT).sign_object(
+    old_invite = TwoDaysAgoSigner(salt=INSTALL_INVITE_SALT).sign_object(
         {"schema": tenant_a.schema_name}
     )
 
@@ -367,3 +367,36 @@ def test_slack_install_link_prints_a_working_link(client, slack_app, tenant_a):
 def test_slack_install_link_refuses_an_unknown_tenant(db):
     with pytest.raises(CommandError, match="no tenant"):
         call_command("slack_install_link", "no_such_tenant")
+
+
+def test_a_used_invite_is_refused_the_second_time(client, slack_app, tenant_a):
+    slack_app.add_oauth_code("code-first", team_id="T0FIRST001")
+    invite = slack_install_invite_create(schema_name=tenant_a.schema_name)
+    page = client.get(INSTALL_URL, {"invite": invite})
+    state = parse_qs(urlsplit(page.context["authorize_url"]).query)["state"][0]
+    assert client.get(REDIRECT_URL, {"code": "code-first", "state": state}).status_code == 200
+
+    again = client.get(INSTALL_URL, {"invite": invite})
+
+    assert again.status_code == 403
+    assert "already used" in again.content.decode()
+    assert invite not in again.content.decode()
+
+
+def test_two_installs_started_from_one_invite_bind_only_one_workspace(client, slack_app, tenant_a):
+    slack_app.add_oauth_code("code-one", team_id="T0FIRST001")
+    slack_app.add_oauth_code("code-two", team_id="T0SECOND01")
+    invite = slack_install_invite_create(schema_name=tenant_a.schema_name)
+    states = []
+    for _ in range(2):  # both opened before either finished (two tabs, or a shared link)
+        browser = Client()
+        page = browser.get(INSTALL_URL, {"invite": invite})
+        states.append((browser, parse_qs(urlsplit(page.context["authorize_url"]).query)))
+
+    finished = [
+        browser.get(REDIRECT_URL, {"code": code, "state": query["state"][0]})
+        for (browser, query), code in zip(states, ("code-one", "code-two"), strict=True)
+    ]
+
+    assert [page.status_code for page in finished] == [200, 403]
+    assert list(SlackWorkspace.objects.values_list("team_id", flat=True)) == ["T0FIRST001"]

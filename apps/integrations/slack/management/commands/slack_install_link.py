@@ -10,7 +10,7 @@ from apps.integrations.slack.services import WorkspaceValidationError
 class Command(BaseCommand):
     help = (
         'Print an "Add to Slack" link for a tenant\'s admin. It installs Slack for that tenant '
-        f"only and works for {INSTALL_INVITE_MAX_AGE.days} days."
+        f"only, once, within {INSTALL_INVITE_MAX_AGE.days} day(s)."
     )
 
     def add_arguments(self, parser):

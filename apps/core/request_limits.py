@@ -1,0 +1,122 @@
+"""Request bodies over their size limit are refused with 413 before they are read.
+
+Django's ASGI handler reads a whole body (to disk past 2.5 MB) before its first middleware
+runs, so the refusal has to come earlier, from ``RequestBodyLimitASGI`` wrapped around the ASGI
+application: by the declared ``Content-Length`` before a byte is read, and by counting, for a
+body sent without one (chunked). ``RequestBodyLimitMiddleware``, first in ``MIDDLEWARE``, gives
+the same answer where Django reads lazily (WSGI, the test client) and behind an ASGI server that
+was started without the wrapper.
+
+The limit is ``settings.REQUEST_MAX_BODY_BYTES``, or the larger one of the longest matching
+prefix in ``settings.REQUEST_MAX_BODY_BYTES_BY_PATH`` (document uploads).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.utils.translation import gettext
+
+TOO_LARGE_STATUS = 413
+
+
+def request_body_limit(path: str) -> int:
+    """The most bytes a request body to ``path`` may have."""
+    by_path = settings.REQUEST_MAX_BODY_BYTES_BY_PATH
+    prefixes = [prefix for prefix in by_path if path.startswith(prefix)]
+    if not prefixes:
+        return settings.REQUEST_MAX_BODY_BYTES
+    return by_path[max(prefixes, key=len)]
+
+
+def too_large_text() -> str:
+    return gettext("Request body too large.") + "\n"
+
+
+def _declared_length(value: str | bytes | None) -> int | None:
+    """The Content-Length as a number; None when absent or malformed (the server or Django
+    rejects a malformed one itself)."""
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+class RequestBodyLimitMiddleware:
+    """Django middleware: 413 for a declared length over the limit, before the body is read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        declared = _declared_length(request.META.get("CONTENT_LENGTH"))
+        if declared is not None and declared > request_body_limit(request.path):
+            # No "Connection: close" here: WSGI forbids hop-by-hop headers from the application.
+            return HttpResponse(
+                too_large_text(), status=TOO_LARGE_STATUS, content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
+
+
+class RequestBodyLimitASGI:
+    """ASGI middleware around the whole application (HTTP only; WebSockets pass through)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        limit = request_body_limit(scope["path"])
+        headers = dict(scope.get("headers") or [])
+        declared = _declared_length(headers.get(b"content-length"))
+        if declared is not None and declared > limit:
+            # Nothing is read: the server sends no "100 Continue", and closes the connection.
+            return await _too_large_send(send)
+        await self._serve_counting(scope, receive, send, limit)
+
+    async def _serve_counting(self, scope, receive, send, limit: int) -> None:
+        """Serve the request, ending it once more than ``limit`` bytes of body arrived: the
+        application is told the client went away (Django then answers nothing), and 413 is
+        sent in its place."""
+        received = 0
+        over_limit = False
+        response_started = False
+
+        async def receive_within_limit():
+            nonlocal received, over_limit
+            if over_limit:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    over_limit = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def send_tracking_start(message):
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send(message)
+
+        await self.app(scope, receive_within_limit, send_tracking_start)
+        if over_limit and not response_started:
+            await _too_large_send(send)
+
+
+async def _too_large_send(send) -> None:
+    body = too_large_text().encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": TOO_LARGE_STATUS,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
