@@ -20,13 +20,15 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from apps.core.login_flood import LoginFloodASGI  # noqa: E402
 from apps.core.request_limits import RequestBodyLimitASGI  # noqa: E402
 from jamono.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        # An oversized body is refused before Django's handler reads it (apps.core.request_limits).
-        "http": RequestBodyLimitASGI(django_asgi_app),
+        # An oversized body is refused before Django's handler reads it (apps.core.request_limits),
+        # a login flood slowed down before it costs a request cycle (apps.core.login_flood).
+        "http": LoginFloodASGI(RequestBodyLimitASGI(django_asgi_app)),
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

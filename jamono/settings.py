@@ -326,6 +326,10 @@ AUTHENTICATION_BACKENDS = [
 # Wrong passwords tolerated, per account and per client IP alike, before either is locked out
 # of the login for JAMONO_LOGIN_LOCKOUT_MINUTES (the admin answers 429 meanwhile).
 AXES_FAILURE_LIMIT = env_int("JAMONO_LOGIN_FAILURE_LIMIT", 10)
+# Login posts one address may send a web process per minute before each further one waits
+# LOGIN_FLOOD_DELAY_S and gets 429 without reaching Django (apps.core.login_flood).
+LOGIN_POSTS_PER_MINUTE = env_int("JAMONO_LOGIN_POSTS_PER_MINUTE", 20)
+LOGIN_FLOOD_DELAY_S = float(env_str("JAMONO_LOGIN_FLOOD_DELAY_S", "1.0"))
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("JAMONO_LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
