@@ -17,6 +17,8 @@ from collections import deque
 
 from django.conf import settings
 
+from apps.core.request_limits import plain_text_send
+
 LOGIN_PATHS = ("/admin/login/",)
 # Addresses remembered per process; past this the oldest are forgotten (memory stays bounded).
 MAX_TRACKED_ADDRESSES = 10_000
@@ -31,7 +33,12 @@ class LoginFloodASGI:
     async def __call__(self, scope, receive, send):
         if self._is_flooding(scope):
             await asyncio.sleep(settings.LOGIN_FLOOD_DELAY_S)
-            return await _too_many_send(send)
+            return await plain_text_send(
+                send,
+                429,
+                "Too many login attempts; wait a minute.\n",
+                headers=((b"retry-after", b"60"),),
+            )
         return await self.app(scope, receive, send)
 
     def _is_flooding(self, scope) -> bool:
@@ -49,19 +56,3 @@ class LoginFloodASGI:
         if len(self.posts) > MAX_TRACKED_ADDRESSES:
             del self.posts[next(iter(self.posts))]
         return len(posts) > settings.LOGIN_POSTS_PER_MINUTE
-
-
-async def _too_many_send(send) -> None:
-    body = b"Too many login attempts; wait a minute.\n"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 429,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                (b"retry-after", b"60"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

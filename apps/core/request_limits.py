@@ -72,7 +72,7 @@ class RequestBodyLimitASGI:
         declared = _declared_length(headers.get(b"content-length"))
         if declared is not None and declared > limit:
             # Nothing is read: the server sends no "100 Continue", and closes the connection.
-            return await _too_large_send(send)
+            return await plain_text_send(send, TOO_LARGE_STATUS, too_large_text(), close=True)
         await self._serve_counting(scope, receive, send, limit)
 
     async def _serve_counting(self, scope, receive, send, limit: int) -> None:
@@ -103,19 +103,25 @@ class RequestBodyLimitASGI:
 
         await self.app(scope, receive_within_limit, send_tracking_start)
         if over_limit and not response_started:
-            await _too_large_send(send)
+            await plain_text_send(send, TOO_LARGE_STATUS, too_large_text(), close=True)
 
 
-async def _too_large_send(send) -> None:
-    body = too_large_text().encode()
+async def plain_text_send(
+    send, status: int, text: str, *, close: bool = False, headers: tuple = ()
+) -> None:
+    """A whole short plain-text response, sent by ASGI middleware in Django's place.
+    ``close``: the body was not read, so the connection cannot serve another request."""
+    body = text.encode()
+    extra = [(b"connection", b"close")] if close else []
     await send(
         {
             "type": "http.response.start",
-            "status": TOO_LARGE_STATUS,
+            "status": status,
             "headers": [
                 (b"content-type", b"text/plain; charset=utf-8"),
                 (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
+                *extra,
+                *headers,
             ],
         }
     )

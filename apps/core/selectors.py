@@ -38,15 +38,6 @@ def broker_status() -> str:
     return "ok"
 
 
-def broker_queue_depth(queue: str | None = None) -> int | None:
-    """Tasks waiting in the Celery queue (None when the broker does not answer)."""
-    try:
-        with _broker_client() as client:
-            return int(client.llen(queue or settings.CELERY_TASK_DEFAULT_QUEUE))
-    except Exception:
-        return None
-
-
 # Tenants, read through the model django-tenants is configured with: apps below
 # ``apps.tenants`` (conversations, knowledge) fan out per tenant without importing it.
 

@@ -26,7 +26,7 @@ from apps.integrations.bases.chat import (
 )
 from apps.integrations.slack import message_builder
 from apps.integrations.slack.client import slack_call, slack_web_client
-from apps.integrations.slack.models import SlackWorkspace
+from apps.integrations.slack.selectors import slack_workspace_get_by_team
 
 logger = logging.getLogger(__name__)
 
@@ -37,11 +37,7 @@ _streaming_refused_until: dict[str, float] = {}
 
 def slack_chat_for_team(team_id: str) -> SlackChat:
     """``settings.CHAT_BACKEND``: the Slack workspace of ``team_id`` in the current tenant."""
-    workspace = (
-        SlackWorkspace.objects.select_related("tenant")
-        .filter(team_id=team_id, is_active=True)
-        .first()
-    )
+    workspace = slack_workspace_get_by_team(team_id=team_id)
     # The workspace table is shared by all tenants: the team must belong to this schema.
     if workspace is None or workspace.tenant.schema_name != connection.schema_name:
         raise ChatUnavailable(f"no active Slack workspace {team_id} for this tenant")
