@@ -121,8 +121,9 @@ TENANT_APPS = [
     "axes",
     "apps.agents",
     "apps.conversations",
-    "apps.actions",
+    "apps.tools",
     "apps.knowledge",
+    "apps.integrations.jira",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -275,6 +276,10 @@ TASK_KIND_BY_NAME = {
     "apps.integrations.slack.tasks.slack_install_states_purge_task": "housekeeping",
     "apps.agents.tasks.agents_sync_definitions_task": "housekeeping",
     "apps.agents.tasks.agent_roster_task": "housekeeping",
+    # Tickets kept as incidents while the tracker refused or was down.
+    "apps.tools.tasks.incidents_retry_all_tenants": "housekeeping",
+    "apps.tools.tasks.incidents_retry_task": "housekeeping",
+    "apps.tools.tasks.incident_retry_task": "housekeeping",
 }
 
 
@@ -307,6 +312,11 @@ CELERY_BEAT_SCHEDULE = {
     "documents-embed-waiting": {
         "task": "apps.knowledge.tasks.documents_embed_waiting_all_tenants",
         "schedule": 900.0,
+    },
+    # Tickets kept as local incidents (the tracker refused them or was down) are tried again.
+    "incidents-retry": {
+        "task": "apps.tools.tasks.incidents_retry_all_tenants",
+        "schedule": float(env_int("INCIDENTS_RETRY_INTERVAL_S", 600)),
     },
     # "Add to Slack" states that can no longer be used.
     "slack-install-states-purge": {
@@ -458,9 +468,48 @@ CONVERSATION_HISTORY_TURNS = env_int("CONVERSATION_HISTORY_TURNS", 10)
 # retry sweep takes it over. Longer than one answer can take (the LLM call and its retry).
 ANSWER_CLAIM_TIMEOUT_S = env_int("ANSWER_CLAIM_TIMEOUT_S", 2 * LLM_TIMEOUT_S + 60)
 
+# Defaults of `manage.py connect_jira` when its flags are left out; each tenant's connection
+# (with its token encrypted) is what the agents use.
 JIRA_URL = env_str("JIRA_URL")
 JIRA_EMAIL = env_str("JIRA_EMAIL")
 JIRA_API_TOKEN = env_str("JIRA_API_TOKEN")
+JIRA_PROJECT = env_str("JIRA_PROJECT")
+JIRA_TIMEOUT_S = float(env_str("JIRA_TIMEOUT_S", "10"))
+# The trackers and calendars behind apps.integrations.bases, loaded by dotted path.
+TICKETING_BACKEND = "apps.integrations.jira.ticketing.JiraTicketing"
+CALENDAR_BACKEND = "apps.integrations.ical.invites.IcalCalendar"
+
+# --- E-mail (post-mortem invitations): printed on the console unless an SMTP host is set --------
+
+EMAIL_HOST = env_str("JAMONO_EMAIL_HOST")
+EMAIL_PORT = env_int("JAMONO_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("JAMONO_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("JAMONO_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("JAMONO_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("JAMONO_EMAIL_FROM", "jamono@localhost")
+
+# --- Tools: what agents may do, and their limits ----------------------------------------------
+
+# Model ↔ tool round trips for one answer, at most.
+TOOL_LOOP_MAX_STEPS = env_int("TOOL_LOOP_MAX_STEPS", 5)
+# A tool's output goes back to the model cut to this many characters.
+TOOL_RESULT_MAX_CHARS = env_int("TOOL_RESULT_MAX_CHARS", 4000)
+# A transient failure (tracker down, 429, 5xx) is retried this many times, waiting
+# TOOL_RETRY_BACKOFF_S, then twice that, …; then the call is kept and retried by a task.
+TOOL_RETRY_ATTEMPTS = env_int("TOOL_RETRY_ATTEMPTS", 3)
+TOOL_RETRY_BACKOFF_S = float(env_str("TOOL_RETRY_BACKOFF_S", "1.0"))
+# Sandboxed checks (http_probe, tls_certificate_check, dns_lookup).
+PROBE_TIMEOUT_S = float(env_str("PROBE_TIMEOUT_S", "5"))
+PROBE_MAX_BODY_BYTES = env_int("PROBE_MAX_BODY_BYTES", 256 * 1024)
+PROBE_MAX_REDIRECTS = env_int("PROBE_MAX_REDIRECTS", 5)
+# Where dns_lookup asks (comma-separated IP addresses); empty: the system's resolvers.
+DNS_NAMESERVERS = env_list("JAMONO_DNS_NAMESERVERS")
 
 # --- Logging: secrets are scrubbed from every record, whatever the level ----------------------
 

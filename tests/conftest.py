@@ -12,7 +12,11 @@ from tests.factories import tenant_make
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.doubles.llm_fixtures", "tests.doubles.slack_fixtures"]
+pytest_plugins = [
+    "tests.doubles.llm_fixtures",
+    "tests.doubles.slack_fixtures",
+    "tests.doubles.jira_fixtures",
+]
 
 
 @pytest.fixture(autouse=True)

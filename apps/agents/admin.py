@@ -9,4 +9,6 @@ class AgentAdmin(admin.ModelAdmin):
     list_display = ["name", "title", "model", "temperature", "command_prefix", "enabled"]
     list_filter = ["enabled"]
     search_fields = ["slug", "name", "title"]
-    readonly_fields = ["slug", "created_at", "updated_at"]
+    # The definition's tools are the defaults only: each tool is switched per agent on the
+    # "Agent tools" page.
+    readonly_fields = ["slug", "allowed_tools", "created_at", "updated_at"]

@@ -12,14 +12,19 @@ class Agent(models.Model):
 
     slug = models.SlugField(_("slug"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=60)
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(_("job title"), max_length=120)
     description = models.TextField(_("description"), blank=True)
     persona = models.TextField(_("persona (system prompt)"))
     model = models.CharField(_("model"), max_length=120)
     temperature = models.FloatField(
         _("temperature"), validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
     )
-    allowed_tools = models.JSONField(_("allowed tools"), default=list, blank=True)
+    allowed_tools = models.JSONField(
+        _("default tools"),
+        default=list,
+        blank=True,
+        help_text=_("From the agent's definition; switch tools on and off under Agent tools."),
+    )
     command_prefix = models.SlugField(_("slash command prefix"), max_length=20, unique=True)
     examples = models.JSONField(_("example questions"), default=list, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -33,6 +34,7 @@ from apps.integrations.bases.chat import (
     chat_for_team,
 )
 from apps.integrations.bases.llm import (
+    ChatMessage,
     ChatResult,
     LLMProvider,
     LLMResponseError,
@@ -40,6 +42,9 @@ from apps.integrations.bases.llm import (
     llm_provider_get,
 )
 from apps.knowledge.selectors import Asker, KnowledgeHit, knowledge_relevant
+from apps.tools.loop import tool_loop_run, tools_guidance
+from apps.tools.registry import Tool, ToolContext
+from apps.tools.selectors import tools_offered
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +90,15 @@ def answer_generate(
         return None
     llm = llm or llm_provider_get()
     knowledge = answer_retrieve(question, llm=llm)
+    tools = tools_offered(agent, has_chat=True)
+    actions: list[str] = []
     try:
-        result = answer_stream_from_model(question, knowledge=knowledge, llm=llm, stream=stream)
+        if tools:
+            result, actions = answer_act_with_tools(
+                question, knowledge=knowledge, llm=llm, chat=chat, stream=stream, tools=tools
+            )
+        else:
+            result = answer_stream_from_model(question, knowledge=knowledge, llm=llm, stream=stream)
     except LLMUnavailableError as exc:
         if question.attempts >= MAX_ANSWER_ATTEMPTS:
             answer_give_up(question, answer, stream, error=str(exc))
@@ -99,7 +111,9 @@ def answer_generate(
         answer_fail(question, answer, status=Message.Status.FAILED, error=str(exc))
         return answer
     try:
-        answer_finish(question, answer, result=result, knowledge=knowledge, stream=stream)
+        answer_finish(
+            question, answer, result=result, knowledge=knowledge, stream=stream, actions=actions
+        )
     except ChatPostError as exc:
         answer_fail(question, answer, status=Message.Status.FAILED, error=f"slack: {exc.code}")
         return answer
@@ -231,6 +245,96 @@ def answer_stream_from_model(
     )
 
 
+def answer_act_with_tools(
+    question: Message,
+    *,
+    knowledge: list[KnowledgeHit],
+    llm: LLMProvider,
+    chat: Chat,
+    stream: AnswerStream,
+    tools: list[Tool],
+) -> tuple[ChatResult, list[str]]:
+    """Let the model use the agent's tools, its words streamed into the answer as they come
+    ("is running <tool>…" shows while a tool runs). Returns the result and one line per
+    action for under the answer."""
+    agent = question.conversation.agent
+    heartbeat = ClaimHeartbeat(question)
+    thread = question_thread(question)
+    context = tool_context_build(question, chat=chat, thread=thread)
+    zone_name = requester_time_zone(chat, question.slack_user_id)
+    messages = prompt_build(agent=agent, question=question, knowledge=knowledge)
+    now_local = timezone.now().astimezone(ZoneInfo(zone_name))
+    messages[0] = ChatMessage(
+        role="system",
+        content=f"{messages[0].content}\n\n{tools_guidance(now_local, zone_name)}",
+    )
+
+    def on_call(tool_name: str) -> None:
+        heartbeat.beat()
+        chat.status_set(thread, replies.running_tool(agent.name, tool_name))
+
+    def on_delta(piece: str) -> None:
+        stream.append(piece)
+        heartbeat.beat()
+
+    loop = tool_loop_run(
+        llm=llm,
+        messages=messages,
+        tools=tools,
+        context=context,
+        model=agent.model,
+        temperature=agent.temperature,
+        on_call=on_call,
+        on_delta=on_delta,
+    )
+    result = ChatResult(
+        text=loop.text,
+        model=loop.model,
+        prompt_tokens=loop.prompt_tokens,
+        completion_tokens=loop.completion_tokens,
+        duration_ms=loop.duration_ms,
+    )
+    actions = [
+        replies.action_note(outcome=report.outcome, note=report.note, link=report.link)
+        for report in loop.reports
+        if report.note
+    ]
+    return result, actions
+
+
+def tool_context_build(question: Message, *, chat: Chat, thread: ChatThread) -> ToolContext:
+    """Who asked, where, and who else is in the thread, for the tools (no secrets)."""
+    conversation = question.conversation
+    participants = list(
+        Message.objects.filter(conversation=conversation, role=Message.Role.USER)
+        .exclude(slack_user_id="")
+        .order_by("pk")
+        .values_list("slack_user_id", flat=True)
+        .distinct()
+    )
+    return ToolContext(
+        agent=conversation.agent,
+        schema_name=connection.schema_name,
+        requested_by=question.slack_user_id,
+        chat=chat,
+        thread=thread,
+        question_ts=question.slack_ts,
+        participants=tuple(dict.fromkeys(participants)),
+        question_id=question.pk,
+        conversation_id=conversation.pk,
+    )
+
+
+def requester_time_zone(chat: Chat, user_id: str) -> str:
+    """The person's time zone from their chat profile; the server's when unknown."""
+    try:
+        zone_name = chat.user_profile(user_id).time_zone
+        ZoneInfo(zone_name)
+    except (ChatPostError, ZoneInfoNotFoundError, ValueError):
+        return settings.TIME_ZONE
+    return zone_name
+
+
 class ClaimHeartbeat:
     """Keeps a claim fresh while text streams in: a long answer is still alive, and the sweep
     must not take it over (it takes over claims older than ANSWER_CLAIM_TIMEOUT_S)."""
@@ -261,8 +365,10 @@ def answer_finish(
     result: ChatResult,
     knowledge: list[KnowledgeHit],
     stream: AnswerStream,
+    actions: list[str] | None = None,
 ) -> None:
-    """The final message (answer, sources, who answered, 👍/👎), then both rows answered."""
+    """The final message (answer, what was done, sources, who answered, 👍/👎), then both
+    rows answered."""
     agent = question.conversation.agent
     now = timezone.now()
     sources = sources_of(knowledge)
@@ -275,6 +381,7 @@ def answer_finish(
             seconds=(now - question.created_at).total_seconds(),
             sources=[source["heading"] for source in sources],
             answer_id=answer.pk,
+            actions=actions,
         )
     )
     answer.text = result.text

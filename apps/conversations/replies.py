@@ -26,6 +26,29 @@ def sources_note(sources: list[str]) -> str:
     return ":books: " + _("Sources: %(sources)s") % {"sources": numbered}
 
 
+# How each outcome of a tool call is marked under the answer.
+ACTION_ICONS = {
+    "done": ":white_check_mark:",
+    "waiting": ":hourglass_flowing_sand:",
+    "refused": ":no_entry:",
+    "invalid": ":warning:",
+    "failed": ":x:",
+}
+
+
+def action_note(*, outcome: str, note: str, link: str = "") -> str:
+    """One line per action under the answer: "✅ Created Jira issue PAY-12 — open"."""
+    line = f"{ACTION_ICONS.get(outcome, ':gear:')} {note}"
+    if link:
+        label = _("open")
+        line += f" — [{label}]({link})"
+    return line
+
+
+def running_tool(agent_name: str, tool_name: str) -> str:
+    return _("%(agent)s is running %(tool)s…") % {"agent": agent_name, "tool": tool_name}
+
+
 def answer(
     *,
     agent_name: str,
@@ -35,15 +58,19 @@ def answer(
     seconds: float,
     sources: list[str] | None = None,
     answer_id: int | None = None,
+    actions: list[str] | None = None,
 ) -> OutgoingMessage:
-    """The finished answer: the model's text, where it came from, who answered, and 👍/👎."""
+    """The finished answer: the model's text, what the agent did (``actions``, one line
+    each), where it came from, who answered, and 👍/👎."""
     footer = _("%(agent)s · %(title)s · %(model)s · %(seconds).1f s") % {
         "agent": agent_name,
         "title": agent_title,
         "model": model,
         "seconds": seconds,
     }
-    notes = ([sources_note(sources)] if sources is not None else []) + [footer]
+    notes = (
+        list(actions or []) + ([sources_note(sources)] if sources is not None else []) + [footer]
+    )
     return OutgoingMessage(
         text=text.strip() or _("(the model returned an empty answer)"),
         notes=tuple(notes),

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 
-from apps.actions.models import AgentAction
 from apps.agents.models import Agent
 from apps.conversations.models import Message
+from apps.tools.models import ToolCallRecord
 
 MAX_ANSWER_ATTEMPTS = 5
 # A question still RECEIVED after this long lost its task (a worker died, the broker was
@@ -58,10 +58,8 @@ def agent_metrics(*, agent: Agent, since: datetime) -> AgentWindowMetrics:
     return AgentWindowMetrics(
         questions_answered=len(latencies),
         median_answer_ms=int(statistics.median(measured)) if measured else None,
-        actions_taken=AgentAction.objects.filter(
-            agent=agent,
-            created_at__gte=since,
-            status__in=[AgentAction.Status.DONE, AgentAction.Status.APPROVED],
+        actions_taken=ToolCallRecord.objects.filter(
+            agent=agent, created_at__gte=since, status=ToolCallRecord.Status.DONE
         ).count(),
     )
 

@@ -26,12 +26,15 @@ SENSITIVE_QUERY_PARAMETERS = (
     "sig",
 )
 
-# Slack tokens (bot, user, app-level, refresh, config), OpenAI keys, Fernet ciphertexts,
-# "Authorization: Bearer/Basic …" values, and the sensitive query-string values above.
+# Slack tokens (bot, user, app-level, refresh, config), OpenAI keys, Atlassian API tokens,
+# Fernet ciphertexts, "Authorization: Bearer/Basic …" values, and the sensitive query-string
+# values above.
 SECRET_PATTERNS = [
     re.compile(r"xox[abeprs]-[A-Za-z0-9-]+"),
     re.compile(r"xapp-[A-Za-z0-9-]+"),
     re.compile(r"sk-[A-Za-z0-9_-]{16,}"),
+    # Atlassian (Jira) API tokens.
+    re.compile(r"ATATT[A-Za-z0-9_=-]{16,}"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\"]+"),
     re.compile(r"(?i)([?&](?:" + "|".join(SENSITIVE_QUERY_PARAMETERS) + r")=)[^&#\s'\"]+"),
 ]

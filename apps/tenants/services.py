@@ -12,6 +12,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 from apps.agents.services import agents_sync_definitions
 from apps.knowledge.services import starter_packs_load
 from apps.tenants.models import Domain, Tenant
+from apps.tools.services import agent_tools_sync
 
 SCHEMA_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 RESERVED_SCHEMA_NAMES = {"public", "information_schema", "extensions"}
@@ -95,5 +96,6 @@ def tenant_create(
         )
         with schema_context(schema_name):
             agents_sync_definitions()
+            agent_tools_sync()
             starter_packs_load()
     return TenantResult(tenant=tenant, created=created)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from apps.integrations.bases.llm import tool_support_forget
 from tests.doubles.ollama import OllamaDouble
 from tests.doubles.openai import OpenAIDouble
 
@@ -15,6 +16,15 @@ from tests.doubles.openai import OpenAIDouble
 def _llm_retry_without_backoff(settings) -> None:
     """The one retry of a transient LLM failure happens at once in tests (0.5 s otherwise)."""
     settings.LLM_RETRY_BACKOFF_S = 0.0
+
+
+@pytest.fixture(autouse=True)
+def _llm_tool_support_forgotten() -> Iterator[None]:
+    """Each test asks ``/api/show`` afresh: what one test's double said of a model is not
+    remembered into the next (the cache is per process)."""
+    tool_support_forget()
+    yield
+    tool_support_forget()
 
 
 @pytest.fixture

@@ -713,6 +713,20 @@ class SlackDouble(ProtocolDouble):
             return {"ok": False, "error": "user_not_found"}
         return {"ok": True, "user": copy.deepcopy(user)}
 
+    def _chat_get_permalink(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = params.get("channel") or "", params.get("message_ts") or ""
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if not ts:
+            return {"ok": False, "error": "message_not_found"}
+        # People's own messages reach the double as events, not posts: any ts gets a link.
+        message = self._messages.get((channel, ts)) or {}
+        link = f"https://{bot.team_id.lower()}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        thread_ts = message.get("thread_ts")
+        if thread_ts and thread_ts != ts:
+            link += f"?thread_ts={thread_ts}&cid={channel}"
+        return {"ok": True, "channel": channel, "permalink": link}
+
     def _files_get_upload_url_external(
         self, bot: _BotToken, params: dict[str, Any]
     ) -> dict[str, Any]:
@@ -807,6 +821,7 @@ _METHODS = {
     "chat.postMessage": SlackDouble._chat_post_message,
     "chat.update": SlackDouble._chat_update,
     "chat.postEphemeral": SlackDouble._chat_post_ephemeral,
+    "chat.getPermalink": SlackDouble._chat_get_permalink,
     "conversations.replies": SlackDouble._conversations_replies,
     "chat.startStream": SlackDouble._chat_start_stream,
     "chat.appendStream": SlackDouble._chat_append_stream,

@@ -155,6 +155,10 @@ class Chat(abc.ABC):
         """Share a file in the thread (an iCalendar invite, a report); the file's id."""
 
     @abc.abstractmethod
+    def permalink(self, *, channel: str, ts: str) -> str:
+        """A link people can open to the message ``ts`` (and its thread)."""
+
+    @abc.abstractmethod
     def user_profile(self, user_id: str) -> ChatUserProfile:
         """A person's e-mail and time zone (invites, schedules)."""
 

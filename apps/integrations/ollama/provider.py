@@ -1,9 +1,13 @@
-"""Ollama through its official client: ``/api/chat``, ``/api/embed``, ``/api/tags``."""
+"""Ollama through its official client: ``/api/chat`` (with ``tools``, streamed or not, or a
+``format`` JSON schema for a model without tool support), ``/api/show`` (a model's
+``capabilities``), ``/api/embed``, ``/api/tags``."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 
 import httpx
 import ollama
@@ -14,9 +18,16 @@ from apps.integrations.bases.llm import (
     ChatMessage,
     LLMProvider,
     LLMResponseError,
+    LLMToolsUnsupportedError,
     LLMUnavailableError,
     ProviderHealth,
+    ToolCall,
+    ToolSpec,
+    ToolTurn,
 )
+
+# ``/api/show`` reads a manifest, it loads no model: a slow answer means a sick server.
+SHOW_TIMEOUT_S = 10.0
 
 
 class OllamaProvider(LLMProvider):
@@ -40,7 +51,7 @@ class OllamaProvider(LLMProvider):
             client = self._streaming_client if stream else self._client
             response = client.chat(
                 model=model,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
+                messages=_wire_messages(messages),
                 options={"temperature": temperature},
                 stream=stream,
             )
@@ -55,6 +66,76 @@ class OllamaProvider(LLMProvider):
                     yield _chunk_of(part)
             if not done:
                 raise LLMResponseError(f"ollama: the answer of {model} ended without 'done'")
+
+    def _tools_attempt(
+        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+    ) -> ToolTurn:
+        with _vendor_errors_translated(model):
+            response = self._client.chat(
+                model=model,
+                messages=_wire_messages(messages),
+                tools=[_wire_tool(tool) for tool in tools],
+                options={"temperature": temperature},
+                stream=False,
+            )
+            calls = _calls_of(response.message)
+        return ToolTurn(
+            text=response.message.content or "",
+            tool_calls=calls,
+            model=response.model or model,
+            prompt_tokens=response.prompt_eval_count,
+            completion_tokens=response.eval_count,
+            duration_ms=0,
+        )
+
+    def _tools_stream_attempt(
+        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+    ) -> Iterator[ChatChunk]:
+        with _vendor_errors_translated(model):
+            # A refusal of tools (400) is raised when the parts are first read: before any text.
+            parts = self._streaming_client.chat(
+                model=model,
+                messages=_wire_messages(messages),
+                tools=[_wire_tool(tool) for tool in tools],
+                options={"temperature": temperature},
+                stream=True,
+            )
+            done = False
+            with contextlib.closing(parts):
+                for part in parts:
+                    done = bool(part.done)
+                    # Calls may come in any part (Ollama sends a turn's calls together, in
+                    # one part near the end), each complete.
+                    yield replace(_chunk_of(part), tool_calls=_calls_of(part.message))
+            if not done:
+                raise LLMResponseError(f"ollama: the answer of {model} ended without 'done'")
+
+    def _json_attempt(
+        self, messages: list[ChatMessage], *, schema: dict, model: str, temperature: float
+    ) -> ChatChunk:
+        with _vendor_errors_translated(model):
+            # ``format``: Ollama constrains the sampling to the schema's grammar.
+            response = self._client.chat(
+                model=model,
+                messages=_wire_messages(messages),
+                format=schema,
+                options={"temperature": temperature},
+                stream=False,
+            )
+            return _chunk_of(response)
+
+    def _tool_support_check(self, model: str) -> bool:
+        with (
+            _vendor_errors_translated(model),
+            ollama.Client(host=self.host, timeout=min(self.timeout_s, SHOW_TIMEOUT_S)) as client,
+        ):
+            shown = client.show(model)
+        # No ``capabilities`` at all: a server older than Ollama 0.6, whose tool support
+        # cannot be known.
+        return "tools" in (shown.capabilities or ())
+
+    def _tool_support_scope(self) -> str:
+        return self.host
 
     def _embed_attempt(self, texts: list[str], *, model: str) -> list[list[float]]:
         with _vendor_errors_translated(model):
@@ -73,6 +154,51 @@ class OllamaProvider(LLMProvider):
         )
 
 
+def _wire_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """Messages as ``/api/chat`` takes them: a plain message is role and content only; an
+    assistant turn replays its ``tool_calls``, a tool result names its tool (Ollama matches
+    results to calls by name and order; it has no call ids)."""
+    wire: list[dict[str, Any]] = []
+    for message in messages:
+        item: dict[str, Any] = {"role": message.role, "content": message.content}
+        if message.tool_calls:
+            item["tool_calls"] = [
+                {"function": {"name": call.name, "arguments": _arguments_object(call.arguments)}}
+                for call in message.tool_calls
+            ]
+        if message.role == "tool" and message.tool_name:
+            item["tool_name"] = message.tool_name
+        wire.append(item)
+    return wire
+
+
+def _arguments_object(arguments: Any) -> dict[str, Any]:
+    """Ollama takes a call's arguments as an object only; anything else a model once sent
+    (then refused by the caller) is replayed as it was, wrapped."""
+    return arguments if isinstance(arguments, dict) else {"_unparsed": arguments}
+
+
+def _wire_tool(tool: ToolSpec) -> dict[str, Any]:
+    # The client re-validates this into its ``Tool`` model, which keeps each property's
+    # type, description, enum and items only (docs/tool-calling.md).
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        },
+    }
+
+
+def _calls_of(message: ollama.Message) -> tuple[ToolCall, ...]:
+    # Ollama sends arguments as an object and gives calls no id.
+    return tuple(
+        ToolCall(name=call.function.name, arguments=dict(call.function.arguments))
+        for call in message.tool_calls or ()
+    )
+
+
 def _chunk_of(part: ollama.ChatResponse) -> ChatChunk:
     return ChatChunk(
         text=part.message.content or "",
@@ -89,6 +215,9 @@ def _vendor_errors_translated(model: str | None) -> Iterator[None]:
     try:
         yield
     except ollama.ResponseError as error:
+        if error.status_code == 400 and "does not support tools" in str(error.error):
+            # The model's template has no tools: JSON mode will do (base ``chat_tools``).
+            raise LLMToolsUnsupportedError(f"ollama: {error.error}") from error
         # -1: an error line inside a stream, i.e. the server failed while generating.
         if error.status_code >= 500 or error.status_code == -1:
             raise LLMUnavailableError(

@@ -106,6 +106,10 @@ class SlackChat(Chat):
         uploaded = response.get("files") or [response.get("file") or {}]
         return str(uploaded[0].get("id", ""))
 
+    def permalink(self, *, channel: str, ts: str) -> str:
+        response = slack_call(self.client.chat_getPermalink, channel=channel, message_ts=ts)
+        return str(response.get("permalink") or "")
+
     def user_profile(self, user_id: str) -> ChatUserProfile:
         user = slack_call(self.client.users_info, user=user_id).get("user") or {}
         profile = user.get("profile") or {}

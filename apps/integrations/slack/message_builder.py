@@ -148,7 +148,7 @@ def _body_blocks(text: str, tone: str, limit: int) -> list[dict]:
 
 def footer_blocks(message: OutgoingMessage, *, native_feedback: bool = False) -> list[dict]:
     """What goes under the body: notes, buttons, feedback."""
-    blocks = [_context(note) for note in message.notes]
+    blocks = [_context(markdown_to_mrkdwn(note)) for note in message.notes]
     if message.buttons:
         blocks.append({"type": "actions", "elements": [_button(b) for b in message.buttons[:25]]})
     if message.feedback_value:

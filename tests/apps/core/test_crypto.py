@@ -2,8 +2,10 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
+from django_tenants.utils import schema_context
 
 from apps.core import crypto
+from apps.integrations.jira.models import JiraConnection
 from apps.integrations.slack.models import SlackWorkspace
 from tests.factories import SlackWorkspaceFactory
 
@@ -30,6 +32,10 @@ def test_rotation_moves_every_secret_to_the_new_first_key(settings, tenant_a, ca
     settings.FIELD_ENCRYPTION_KEYS = [old_key]
     workspace = SlackWorkspaceFactory(tenant=tenant_a)
     token = workspace.bot_token
+    with schema_context(tenant_a.schema_name):  # a tenant model with a secret too
+        JiraConnection.objects.create(
+            url="https://acme.atlassian.net", email="bot@acme.test", api_token="ATATT-jira-secret"
+        )
 
     settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
     call_command("rotate_encryption_keys")
@@ -41,7 +47,11 @@ def test_rotation_moves_every_secret_to_the_new_first_key(settings, tenant_a, ca
             "SELECT bot_token FROM workspaces_slackworkspace WHERE id=%s", [workspace.pk]
         )
         assert token not in cursor.fetchone()[0]
-    assert "workspaces.SlackWorkspace: 1 value(s) re-encrypted" in capsys.readouterr().out
+    with schema_context(tenant_a.schema_name):
+        assert JiraConnection.objects.get().api_token == "ATATT-jira-secret"
+    output = capsys.readouterr().out
+    assert "workspaces.SlackWorkspace: 1 value(s) re-encrypted" in output
+    assert "jira_integration.JiraConnection: 1 value(s) re-encrypted" in output
 
 
 def test_a_malformed_configured_key_is_a_clear_configuration_error(settings):

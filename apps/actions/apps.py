@@ -1,7 +1,0 @@
-from django.apps import AppConfig
-
-
-class ActionsConfig(AppConfig):
-    name = "apps.actions"
-    label = "actions"
-    verbose_name = "Agent actions"

@@ -1,0 +1,1 @@
+"""iCalendar invitations behind the calendar contract (apps.integrations.bases.calendar)."""

@@ -1,0 +1,1 @@
+"""Jira behind the ticketing contract (apps.integrations.bases.ticketing)."""

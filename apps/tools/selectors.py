@@ -1,0 +1,58 @@
+"""Reads: which tools an agent is offered, the tenant's allow-list, incidents waiting."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.agents.models import Agent
+from apps.integrations.bases.ticketing import ticketing_connected
+from apps.tools.catalog import TOOLS
+from apps.tools.models import AgentTool, Incident
+from apps.tools.registry import Integration, Tool
+
+
+def tool_enabled_for(agent: Agent) -> dict[str, bool]:
+    """Every tool the agent may use (by its declaration) and whether this tenant has it on:
+    the tenant's switch when set, else the agent definition's defaults (``allowed_tools``)."""
+    switches = dict(AgentTool.objects.filter(agent=agent).values_list("tool", "enabled"))
+    return {
+        name: switches.get(name, name in (agent.allowed_tools or []))
+        for name, tool in TOOLS.items()
+        if agent.slug in tool.agents
+    }
+
+
+def integration_connected(integration: str, *, has_chat: bool) -> bool:
+    if integration == Integration.TICKETING:
+        return ticketing_connected()
+    if integration == Integration.CHAT:
+        return has_chat
+    return integration == Integration.NONE
+
+
+def tools_offered(agent: Agent, *, has_chat: bool = True) -> list[Tool]:
+    """What the model may call for this agent: allowed by the tool, switched on by the
+    tenant, and with its integration connected. Anything else is never offered nor run."""
+    connected: dict[str, bool] = {}
+    offered = []
+    for name, enabled in tool_enabled_for(agent).items():
+        tool = TOOLS[name]
+        if not enabled:
+            continue
+        if tool.integration not in connected:
+            connected[tool.integration] = integration_connected(tool.integration, has_chat=has_chat)
+        if connected[tool.integration]:
+            offered.append(tool)
+    return offered
+
+
+# An incident the tracker keeps refusing stops being retried by itself after this many tries
+# (about a week at the default interval); an admin can still retry it.
+MAX_AUTOMATIC_INCIDENT_RETRIES = 1000
+
+
+def incidents_waiting(*, automatic: bool = False) -> QuerySet[Incident]:
+    waiting = Incident.objects.filter(status=Incident.Status.WAITING)
+    if automatic:
+        waiting = waiting.filter(attempts__lt=MAX_AUTOMATIC_INCIDENT_RETRIES)
+    return waiting.order_by("pk")
