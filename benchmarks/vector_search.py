@@ -301,7 +301,10 @@ class Loader:
             Document.objects.filter(key__startswith="synthetic/").values_list("key", "pk")
         )
         generating = 0.0
-        columns = "kind, document_id, is_live, position, heading_path, text, embedding, created_at"
+        columns = (
+            "kind, audience, audience_id, document_id, is_live, position, heading_path, text, "
+            "embedding, created_at"
+        )
         while self.rows < target:
             batch_end = min(target, self.rows + COPY_BATCH_ROWS)
             with (
@@ -315,8 +318,8 @@ class Loader:
                     text = self.corpus.text(self.rng, cluster)
                     document = document_ids[f"synthetic/{row // CHUNKS_PER_DOCUMENT:07d}.md"]
                     line = (
-                        f"document\t{document}\tt\t{row % CHUNKS_PER_DOCUMENT}\t[]\t{text}\t"
-                        f"{vector}\t2025-01-01 00:00:00+00\n"
+                        f"document\ttenant\t\t{document}\tt\t{row % CHUNKS_PER_DOCUMENT}\t[]\t"
+                        f"{text}\t{vector}\t2025-01-01 00:00:00+00\n"
                     )
                     generating += time.perf_counter() - tick
                     copy.write(line)
@@ -538,7 +541,7 @@ def fake_provider_class():
         def _embed_attempt(self, texts: list[str], *, model: str) -> list[list[float]]:
             return [self._embed_one(text) for text in texts]
 
-        def _chat_attempt(self, messages, *, model, temperature, stream):
+        def _chat_attempt(self, messages, *, model, temperature, stream, context_size=None):
             raise LLMResponseError("the benchmark embedder does not chat")
 
         def _health_check(self, *, timeout_s: float) -> ProviderHealth:

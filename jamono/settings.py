@@ -399,12 +399,23 @@ KNOWLEDGE_PARSE_MEMORY_MB = env_int("KNOWLEDGE_PARSE_MEMORY_MB", 1024)
 KNOWLEDGE_PDF_MAX_INFLATION = env_int("KNOWLEDGE_PDF_MAX_INFLATION", 20)
 KNOWLEDGE_PDF_MAX_PAGES = env_int("KNOWLEDGE_PDF_MAX_PAGES", 2000)
 KNOWLEDGE_EMBED_BATCH_SIZE = env_int("KNOWLEDGE_EMBED_BATCH_SIZE", 32)
-# How many chunks go into a prompt, and the least cosine similarity for a vector-only match
-# to count as relevant (a word match always counts).
-KNOWLEDGE_TOP_K = env_int("KNOWLEDGE_TOP_K", 5)
 # 320: recall@10 0.98 at 1 M chunks for a top-5 p95 of ~5 ms (benchmarks/vector_search.py).
 KNOWLEDGE_HNSW_EF_SEARCH = env_int("KNOWLEDGE_HNSW_EF_SEARCH", 320)
-KNOWLEDGE_MIN_SIMILARITY = float(env_str("KNOWLEDGE_MIN_SIMILARITY", "0.5"))
+# Chunks looked at for one question (both legs of the hybrid search give up to 40 each);
+# the documents they belong to become the sources.
+KNOWLEDGE_CANDIDATES = env_int("KNOWLEDGE_CANDIDATES", 80)
+# Relevance = cosine similarity + share of the question's telling words (idf-weighted) a
+# chunk holds. Sources must score KNOWLEDGE_MIN_SCORE and this share of the best source;
+# calibrated with benchmarks/retrieval_eval.py (256-d wordllama model): re-run it when the
+# embedding model changes, cosine scales differ between models.
+KNOWLEDGE_MIN_SCORE = float(env_str("KNOWLEDGE_MIN_SCORE", "0.4"))
+KNOWLEDGE_RELATIVE_CUTOFF = float(env_str("KNOWLEDGE_RELATIVE_CUTOFF", "0.8"))
+# Documents (whole or in part) and earlier answers put in the prompt, at most.
+KNOWLEDGE_MAX_SOURCES = env_int("KNOWLEDGE_MAX_SOURCES", 3)
+KNOWLEDGE_MAX_MEMORY_SOURCES = env_int("KNOWLEDGE_MAX_MEMORY_SOURCES", 2)
+# A document up to this size goes in whole; a longer one as its matched part and neighbours.
+KNOWLEDGE_WHOLE_DOCUMENT_MAX_CHARS = env_int("KNOWLEDGE_WHOLE_DOCUMENT_MAX_CHARS", 6000)
+KNOWLEDGE_LONG_DOCUMENT_MAX_CHARS = env_int("KNOWLEDGE_LONG_DOCUMENT_MAX_CHARS", 4000)
 
 # --- Request bodies: refused (413) beyond these sizes, before they are read -------------------
 

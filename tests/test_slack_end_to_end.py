@@ -426,3 +426,61 @@ def test_unknown_team_is_acked_and_nothing_is_done(world):
     assert status == 200
     assert questions_settled(world, channel) == ["acme/answered"]
     assert agent_posts(slack, channel) == 1
+
+
+SCAN_RUNBOOK = """# Parcel scan consumer lag
+
+Service: scan-ingest. Owner: #team-tracking.
+
+## Symptoms
+
+Alert ScanConsumerLagHigh fires; parcels show "in transit" for hours.
+
+## Fix
+
+Set `session.timeout.ms=45000` on scan-ingest, then
+`kubectl rollout restart deploy/scan-ingest -n tracking`.
+"""
+
+
+def sources_line(message: dict) -> str | None:
+    for block in message.get("blocks") or []:
+        for element in block.get("elements") or []:
+            if "Sources:" in element.get("text", ""):
+                return element["text"]
+    return None
+
+
+def test_an_answer_shows_only_the_runbook_it_cites_and_none_when_nothing_matches(world, tmp_path):
+    slack, ollama = world.extra["slack"], world.extra["ollama"]
+    runbook = tmp_path / "scan-lag.md"
+    runbook.write_text(SCAN_RUNBOOK)
+    ingested = world.manage("kb_ingest", "acme", str(runbook))
+    assert ingested.returncode == 0, ingested.stderr
+    ollama.script_replies(["Raise the session timeout, then restart scan-ingest [1]."])
+    channel, ts = "C0SOURCES1", message_ts()
+
+    post_event(
+        world,
+        TEAM_A,
+        app_mention_event(f"<@{BOT_A}> ScanConsumerLagHigh is firing", channel=channel, ts=ts),
+    )
+
+    line = sources_line(final_answer(slack, channel, ts))
+    assert line is not None and "[1] Parcel scan consumer lag" in line
+    assert "[2]" not in line  # starter runbooks sharing a word are not shown
+    prompt = ollama.requests_to("/api/chat")[-1].json["messages"][0]["content"]
+    assert "session.timeout.ms=45000" in prompt  # the Fix came with the Symptoms that matched
+
+    other, other_ts = "C0SOURCES2", message_ts()
+    post_event(
+        world,
+        TEAM_A,
+        app_mention_event(
+            f"<@{BOT_A}> what is the capital of Mongolia?", channel=other, ts=other_ts
+        ),
+    )
+
+    answer = final_answer(slack, other, other_ts)
+    assert sources_line(answer) is None
+    assert "No matching document in your knowledge base." in answer_shown(answer)

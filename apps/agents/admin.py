@@ -6,7 +6,15 @@ from apps.core.admin_sites import tenant_admin_site
 
 @admin.register(Agent, site=tenant_admin_site)
 class AgentAdmin(admin.ModelAdmin):
-    list_display = ["name", "title", "model", "temperature", "command_prefix", "enabled"]
+    list_display = [
+        "name",
+        "title",
+        "model",
+        "temperature",
+        "context_size",
+        "command_prefix",
+        "enabled",
+    ]
     list_filter = ["enabled"]
     search_fields = ["slug", "name", "title"]
     # The definition's tools are the defaults only: each tool is switched per agent on the

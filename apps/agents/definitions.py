@@ -9,9 +9,17 @@ from pathlib import Path
 import yaml
 from django.conf import settings
 
+from apps.agents.models import CONTEXT_SIZE_DEFAULT, CONTEXT_SIZE_MAX, CONTEXT_SIZE_MIN
+
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 REQUIRED_KEYS = {"slug", "name", "title", "persona", "model", "temperature", "command_prefix"}
-KNOWN_KEYS = REQUIRED_KEYS | {"description", "allowed_tools", "examples", "commands"}
+KNOWN_KEYS = REQUIRED_KEYS | {
+    "description",
+    "allowed_tools",
+    "examples",
+    "commands",
+    "context_size",
+}
 
 
 class AgentDefinitionError(ValueError):
@@ -30,12 +38,26 @@ class AgentDefinition:
     description: str = ""
     allowed_tools: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
+    # Tokens the model reads at most, prompt and answer (Ollama's ``num_ctx``).
+    context_size: int = CONTEXT_SIZE_DEFAULT
 
 
 def _string_list(path: Path, data: dict, key: str) -> list[str]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise AgentDefinitionError(f"{path.name}: {key} must be a list of strings")
+    return value
+
+
+def _context_size(path: Path, data: dict) -> int:
+    value = data.get("context_size", CONTEXT_SIZE_DEFAULT)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise AgentDefinitionError(f"{path.name}: context_size must be a whole number of tokens")
+    if not CONTEXT_SIZE_MIN <= value <= CONTEXT_SIZE_MAX:
+        raise AgentDefinitionError(
+            f"{path.name}: context_size must be between {CONTEXT_SIZE_MIN} and "
+            f"{CONTEXT_SIZE_MAX} tokens"
+        )
     return value
 
 
@@ -74,6 +96,7 @@ def agent_definition_parse(path: Path) -> AgentDefinition:
         description=str(data.get("description", "")).strip(),
         allowed_tools=_string_list(path, data, "allowed_tools"),
         examples=_string_list(path, data, "examples"),
+        context_size=_context_size(path, data),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -34,15 +35,15 @@ from apps.integrations.bases.chat import (
     chat_for_team,
 )
 from apps.integrations.bases.llm import (
-    ChatMessage,
     ChatResult,
     LLMProvider,
     LLMResponseError,
     LLMUnavailableError,
     llm_provider_get,
 )
-from apps.knowledge.selectors import Asker, KnowledgeHit, knowledge_relevant
-from apps.tools.loop import tool_loop_run, tools_guidance
+from apps.knowledge.context import ContextSource, knowledge_context
+from apps.knowledge.selectors import Asker
+from apps.tools.loop import tool_loop_run, tools_guidance, tools_tokens_estimate
 from apps.tools.registry import Tool, ToolContext
 from apps.tools.selectors import tools_offered
 
@@ -89,16 +90,15 @@ def answer_generate(
         )
         return None
     llm = llm or llm_provider_get()
-    knowledge = answer_retrieve(question, llm=llm)
+    knowledge = answer_retrieve(question, llm=llm, chat=chat)
     tools = tools_offered(agent, has_chat=True)
-    actions: list[str] = []
     try:
         if tools:
-            result, actions = answer_act_with_tools(
+            draft = answer_act_with_tools(
                 question, knowledge=knowledge, llm=llm, chat=chat, stream=stream, tools=tools
             )
         else:
-            result = answer_stream_from_model(question, knowledge=knowledge, llm=llm, stream=stream)
+            draft = answer_stream_from_model(question, knowledge=knowledge, llm=llm, stream=stream)
     except LLMUnavailableError as exc:
         if question.attempts >= MAX_ANSWER_ATTEMPTS:
             answer_give_up(question, answer, stream, error=str(exc))
@@ -111,9 +111,7 @@ def answer_generate(
         answer_fail(question, answer, status=Message.Status.FAILED, error=str(exc))
         return answer
     try:
-        answer_finish(
-            question, answer, result=result, knowledge=knowledge, stream=stream, actions=actions
-        )
+        answer_finish(question, answer, draft=draft, stream=stream, chat=chat)
     except ChatPostError as exc:
         answer_fail(question, answer, status=Message.Status.FAILED, error=f"slack: {exc.code}")
         return answer
@@ -215,58 +213,74 @@ def answer_start(chat: Chat, question: Message) -> tuple[AnswerStream, Message]:
     return stream, answer
 
 
-def answer_retrieve(question: Message, *, llm: LLMProvider) -> list[KnowledgeHit]:
-    """The company knowledge and earlier answers relevant to the question, for its agent."""
-    return knowledge_relevant(
-        question.text,
+def answer_retrieve(question: Message, *, llm: LLMProvider, chat: Chat) -> list[ContextSource]:
+    """The company documents and earlier answers relevant to the question, for its agent
+    and the person asking (searched with the chat's markup taken out of the question)."""
+    return knowledge_context(
+        chat.searchable_text(question.text),
         agent=question.conversation.agent,
         llm=llm,
         asker=Asker(channel_id=question.channel_id, user_id=question.slack_user_id),
     )
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What the model produced for the answer: its text and figures, the sources it was
+    given (numbered as in the prompt), and one line per action it took."""
+
+    result: ChatResult
+    sources: list[ContextSource]
+    actions: list[str] = field(default_factory=list)
+
+
 def answer_stream_from_model(
-    question: Message, *, knowledge: list[KnowledgeHit], llm: LLMProvider, stream: AnswerStream
-) -> ChatResult:
+    question: Message, *, knowledge: list[ContextSource], llm: LLMProvider, stream: AnswerStream
+) -> Draft:
     """Build the prompt and let the model write into the answer's stream."""
     agent = question.conversation.agent
     heartbeat = ClaimHeartbeat(question)
+    prompt = prompt_build(agent=agent, question=question, knowledge=knowledge)
 
     def on_delta(piece: str) -> None:
         stream.append(piece)
         heartbeat.beat()
 
-    return llm.chat(
-        prompt_build(agent=agent, question=question, knowledge=knowledge),
+    result = llm.chat(
+        prompt.messages,
         model=agent.model,
         temperature=agent.temperature,
         stream=True,
         on_delta=on_delta,
+        context_size=agent.context_size,
     )
+    return Draft(result=result, sources=prompt.sources)
 
 
 def answer_act_with_tools(
     question: Message,
     *,
-    knowledge: list[KnowledgeHit],
+    knowledge: list[ContextSource],
     llm: LLMProvider,
     chat: Chat,
     stream: AnswerStream,
     tools: list[Tool],
-) -> tuple[ChatResult, list[str]]:
+) -> Draft:
     """Let the model use the agent's tools, its words streamed into the answer as they come
-    ("is running <tool>…" shows while a tool runs). Returns the result and one line per
-    action for under the answer."""
+    ("is running <tool>…" shows while a tool runs). The draft carries one line per action
+    for under the answer."""
     agent = question.conversation.agent
     heartbeat = ClaimHeartbeat(question)
     thread = question_thread(question)
     context = tool_context_build(question, chat=chat, thread=thread)
     zone_name = requester_time_zone(chat, question.slack_user_id)
-    messages = prompt_build(agent=agent, question=question, knowledge=knowledge)
     now_local = timezone.now().astimezone(ZoneInfo(zone_name))
-    messages[0] = ChatMessage(
-        role="system",
-        content=f"{messages[0].content}\n\n{tools_guidance(now_local, zone_name)}",
+    prompt = prompt_build(
+        agent=agent,
+        question=question,
+        knowledge=knowledge,
+        extra_guidance=tools_guidance(now_local, zone_name),
+        reserved_tokens=tools_tokens_estimate(tools),
     )
 
     def on_call(tool_name: str) -> None:
@@ -279,11 +293,12 @@ def answer_act_with_tools(
 
     loop = tool_loop_run(
         llm=llm,
-        messages=messages,
+        messages=prompt.messages,
         tools=tools,
         context=context,
         model=agent.model,
         temperature=agent.temperature,
+        context_size=agent.context_size,
         on_call=on_call,
         on_delta=on_delta,
     )
@@ -299,7 +314,7 @@ def answer_act_with_tools(
         for report in loop.reports
         if report.note
     ]
-    return result, actions
+    return Draft(result=result, sources=prompt.sources, actions=actions)
 
 
 def tool_context_build(question: Message, *, chat: Chat, thread: ChatThread) -> ToolContext:
@@ -359,19 +374,14 @@ class ClaimHeartbeat:
 
 
 def answer_finish(
-    question: Message,
-    answer: Message,
-    *,
-    result: ChatResult,
-    knowledge: list[KnowledgeHit],
-    stream: AnswerStream,
-    actions: list[str] | None = None,
+    question: Message, answer: Message, *, draft: Draft, stream: AnswerStream, chat: Chat
 ) -> None:
-    """The final message (answer, what was done, sources, who answered, 👍/👎), then both
-    rows answered."""
+    """The final message (answer, what was done, the sources it cites, who answered, 👍/👎),
+    then both rows answered."""
     agent = question.conversation.agent
+    result = draft.result
     now = timezone.now()
-    sources = sources_of(knowledge)
+    sources = sources_of(draft.sources, answer_text=result.text)
     stream.finish(
         replies.answer(
             agent_name=agent.name,
@@ -379,9 +389,9 @@ def answer_finish(
             text=result.text,
             model=result.model or agent.model,
             seconds=(now - question.created_at).total_seconds(),
-            sources=[source["heading"] for source in sources],
+            sources=[_source_shown(source, chat) for source in sources if source["cited"]],
             answer_id=answer.pk,
-            actions=actions,
+            actions=draft.actions,
         )
     )
     answer.text = result.text
@@ -399,6 +409,16 @@ def answer_finish(
     question.answered_at = now
     question.error = ""
     question.save(update_fields=["status", "answered_at", "error"])
+
+
+def _source_shown(source: dict, chat: Chat) -> tuple[int, str]:
+    """(its number in the answer, how it is named): "Title › Section", or an earlier answer
+    with where and when it was given."""
+    if source["kind"] == "memory":
+        day = source["date"][:10]
+        where = chat.channel_reference(source["channel"]) if source["channel"] else ""
+        return source["n"], replies.memory_source(where=where, day=day)
+    return source["n"], source["heading"]
 
 
 def answer_remember_later(answer: Message) -> None:

@@ -18,12 +18,20 @@ def writing_note(agent_name: str) -> str:
     return _("%(agent)s is writing…") % {"agent": agent_name}
 
 
-def sources_note(sources: list[str]) -> str:
-    """ "Sources: [1] Deploy runbook › Rollback · [2] …", or that nothing matched."""
+def sources_note(sources: list[tuple[int, str]]) -> str:
+    """ "Sources: [1] Deploy runbook › Rollback · [3] …" (the sources the answer cites, by
+    their numbers in it), or that nothing matched."""
     if not sources:
         return ":books: " + _("No matching document in your knowledge base.")
-    numbered = " · ".join(f"[{n}] {label}" for n, label in enumerate(sources, start=1))
+    numbered = " · ".join(f"[{n}] {label}" for n, label in sources)
     return ":books: " + _("Sources: %(sources)s") % {"sources": numbered}
+
+
+def memory_source(*, where: str, day: str) -> str:
+    """An earlier answer as a source: "earlier answer in #deploys, 2026-11-30"."""
+    if where:
+        return _("earlier answer in %(channel)s, %(date)s") % {"channel": where, "date": day}
+    return _("earlier answer, %(date)s") % {"date": day}
 
 
 # How each outcome of a tool call is marked under the answer.
@@ -56,7 +64,7 @@ def answer(
     text: str,
     model: str,
     seconds: float,
-    sources: list[str] | None = None,
+    sources: list[tuple[int, str]] | None = None,
     answer_id: int | None = None,
     actions: list[str] | None = None,
 ) -> OutgoingMessage:

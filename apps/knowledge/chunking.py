@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from apps.knowledge.parsing import ParsedDocument, fence_is_close, fence_open_marker
+from apps.knowledge.parsing import ParsedDocument, Section, fence_is_close, fence_open_marker
 
 HEADING_PATH_SEPARATOR = " \N{SINGLE RIGHT-POINTING ANGLE QUOTATION MARK} "
 MIN_MAX_CHARS = 200
@@ -46,21 +46,72 @@ def document_chunk(
 ) -> list[ChunkDraft]:
     """The document's chunks in order, each ``text`` at most ``max_chars`` long.
 
-    A chunk never spans two sections; sections without text give no chunk; small sections are
-    not merged. Consecutive pieces of one long section overlap by up to ``overlap_chars``.
+    Small consecutive sections under the same top heading are merged while they fit in
+    ``max_chars`` (a 20-line runbook is one chunk, its "Symptoms" and "Fix" together, not
+    three fragments), each keeping its heading as a line of the text; the chunk's heading path
+    is what they share. A section too long for one chunk is never merged: it is cut, and
+    consecutive pieces overlap by up to ``overlap_chars``. Sections without text give no chunk.
     """
     _arguments_check(max_chars=max_chars, overlap_chars=overlap_chars)
     drafts: list[ChunkDraft] = []
-    for section in document.sections:
+    for section in _small_sections_merged(document.sections, max_chars=max_chars):
         text = section.text.strip()
-        if not text:
-            continue
         splitter = _SectionSplitter(text, max_chars=max_chars, overlap_chars=overlap_chars)
         for piece_text in splitter.piece_texts():
             drafts.append(
                 ChunkDraft(position=len(drafts), heading_path=section.heading_path, text=piece_text)
             )
     return drafts
+
+
+def _small_sections_merged(sections: list[Section], *, max_chars: int) -> list[Section]:
+    """Consecutive sections with text, under the same top heading, merged while they fit."""
+    merged: list[Section] = []
+    group: list[Section] = []
+
+    def flush() -> None:
+        if len(group) == 1:
+            merged.append(group[0])
+        elif group:
+            merged.append(_merged(group))
+        group.clear()
+
+    for section in sections:
+        text = section.text.strip()
+        if not text:
+            continue
+        section = Section(heading_path=section.heading_path, text=text)
+        if len(text) > max_chars:
+            flush()
+            merged.append(section)
+            continue
+        if group and (
+            section.heading_path[:1] != group[0].heading_path[:1]
+            or len(_merged([*group, section]).text) > max_chars
+        ):
+            flush()
+        group.append(section)
+    flush()
+    return merged
+
+
+def _merged(group: list[Section]) -> Section:
+    """One section of several: their shared heading path, each other heading as a line."""
+    shared = group[0].heading_path
+    for section in group[1:]:
+        length = 0
+        while (
+            length < min(len(shared), len(section.heading_path))
+            and shared[length] == section.heading_path[length]
+        ):
+            length += 1
+        shared = shared[:length]
+    parts = []
+    for section in group:
+        own = section.heading_path[len(shared) :]
+        heading = f"{HEADING_PATH_SEPARATOR.join(own)}\n" if own else ""
+        parts.append(f"{heading}{section.text}")
+    return Section(heading_path=shared, text="\n\n".join(parts))
 
 
 def _arguments_check(*, max_chars: int, overlap_chars: int) -> None:

@@ -4,6 +4,7 @@ and exact strings (error messages, command names) are found."""
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -127,6 +128,38 @@ LEFT JOIN stats ON stats.lexeme = words.lexeme
 """
 
 
+def query_word_weights(query: str) -> dict[str, float]:
+    """How telling each searchable word (lexeme) of ``query`` is: BM25's inverse document
+    frequency, from the planner's statistics on this schema's chunks. A word in every other
+    chunk ("logs", "pods") weighs little; a word in a few ("ImagePullBackOff") a lot."""
+    words = query_words(query)
+    if not words:
+        return {}
+    table = Chunk._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(_LEXEME_FREQUENCY_SQL, [table, table, " ".join(words)])
+        rows = cursor.fetchall()
+    weights = {}
+    for lexeme, frequency, table_rows in rows:
+        total = max(float(table_rows or 0), 1.0)
+        matching = min(max(float(frequency or 0) * total, 0.0), total)
+        weights[lexeme] = math.log(1.0 + (total - matching + 0.5) / (matching + 0.5))
+    return weights
+
+
+def chunk_words(chunk_ids: list[int]) -> dict[int, set[str]]:
+    """The searchable words (lexemes) of each chunk."""
+    if not chunk_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, tsvector_to_array(search_vector) FROM {Chunk._meta.db_table} "  # noqa: S608
+            "WHERE id = ANY(%s)",
+            [list(chunk_ids)],
+        )
+        return {pk: set(lexemes or ()) for pk, lexemes in cursor.fetchall()}
+
+
 def selective_word_query(query: str, *, budget: int = TEXT_MATCH_BUDGET) -> SearchQuery | None:
     """A full-text query matching chunks that hold ANY of the telling words of ``query``.
 
@@ -229,36 +262,4 @@ def knowledge_search(
         )
         for pk in best
         if pk in chunks
-    ]
-
-
-def knowledge_relevant(
-    query: str, *, agent: Agent | None, llm, asker: Asker | None = None
-) -> list[KnowledgeHit]:
-    """What the knowledge base holds that is relevant to ``query``, best first.
-
-    A word match always counts; a meaning-only match counts from KNOWLEDGE_MIN_SIMILARITY
-    up. If the query cannot be embedded (model down), words alone are used, so an answer
-    is still grounded where it can be.
-    """
-    from django.conf import settings
-
-    from apps.integrations.bases.llm import LLMError
-
-    try:
-        query_embedding = llm.embed([query])[0]
-    except LLMError:
-        query_embedding = None
-    hits = knowledge_search(
-        query,
-        query_embedding=query_embedding,
-        agent=agent,
-        asker=asker,
-        limit=settings.KNOWLEDGE_TOP_K,
-    )
-    return [
-        hit
-        for hit in hits
-        if hit.text_rank is not None
-        or (hit.similarity is not None and hit.similarity >= settings.KNOWLEDGE_MIN_SIMILARITY)
     ]

@@ -41,6 +41,15 @@ FINAL_ANSWER_REQUEST = (
 )
 
 
+def tools_tokens_estimate(tools: list[Tool]) -> int:
+    """What the tools' descriptions take of the model's context (the server puts them in the
+    prompt): estimated like the prompt, from their JSON."""
+    described = json.dumps(
+        [{"name": t.name, "description": t.description, "parameters": t.parameters} for t in tools]
+    )
+    return len(described) // 3 + 10 * len(tools)
+
+
 def tools_guidance(now_local: datetime, zone_name: str) -> str:
     return TOOLS_GUIDANCE.format(now=now_local.strftime("%A %Y-%m-%d %H:%M"), zone=zone_name)
 
@@ -70,6 +79,7 @@ def tool_loop_run(
     context: ToolContext,
     model: str,
     temperature: float,
+    context_size: int | None = None,
     on_call: Callable[[str], None] | None = None,
     on_delta: Callable[[str], None] | None = None,
 ) -> LoopResult:
@@ -90,7 +100,12 @@ def tool_loop_run(
     invalid = 0
     for _step in range(max(1, settings.TOOL_LOOP_MAX_STEPS)):
         turn = llm.chat_tools(
-            messages, tools=specs, model=model, temperature=temperature, on_delta=_turn_of(words)
+            messages,
+            tools=specs,
+            model=model,
+            temperature=temperature,
+            on_delta=_turn_of(words),
+            context_size=context_size,
         )
         _count(result, turn)
         if not turn.tool_calls:
@@ -121,7 +136,12 @@ def tool_loop_run(
             return result
     messages.append(ChatMessage(role="user", content=FINAL_ANSWER_REQUEST))
     turn = llm.chat_tools(
-        messages, tools=[], model=model, temperature=temperature, on_delta=_turn_of(words)
+        messages,
+        tools=[],
+        model=model,
+        temperature=temperature,
+        on_delta=_turn_of(words),
+        context_size=context_size,
     )
     _count(result, turn)
     result.text = words.text if words else turn.text

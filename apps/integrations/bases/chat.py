@@ -10,6 +10,7 @@ platform package renders them natively; they get a platform for a question with
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -153,6 +154,15 @@ class Chat(abc.ABC):
         comment: str = "",
     ) -> str:
         """Share a file in the thread (an iCalendar invite, a report); the file's id."""
+
+    def searchable_text(self, text: str) -> str:
+        """``text`` as words to search with: the platform's markup (mentions, links, code
+        fences) turned into plain words. The default drops code-fence markers only."""
+        return re.sub(r"```[a-zA-Z0-9_+-]*", " ", text).strip()
+
+    def channel_reference(self, channel_id: str) -> str:
+        """How a message names a channel (a link the platform shows as "#name")."""
+        return f"#{channel_id}"
 
     @abc.abstractmethod
     def permalink(self, *, channel: str, ts: str) -> str:

@@ -172,8 +172,14 @@ class LLMProvider(abc.ABC):
         temperature: float,
         stream: bool = False,
         on_delta: Callable[[str], None] | None = None,
+        context_size: int | None = None,
     ) -> ChatResult:
         """Ask ``model`` for the next assistant message.
+
+        ``context_size``: how many tokens the model may read at most, prompt and answer
+        together; the caller sizes its prompt to it. An adapter whose server takes it per
+        request sends it (Ollama's ``num_ctx``: its default, 4096, silently drops the start of
+        a longer prompt); one whose server owns its context ignores it. None: nothing is sent.
 
         With ``stream=True`` each piece of text is given to ``on_delta`` as it arrives, in
         order; the result still carries the full text. A transient failure is retried once,
@@ -193,7 +199,11 @@ class LLMProvider(abc.ABC):
             "chat",
             model,
             lambda: self._chat_attempt(
-                messages, model=model, temperature=temperature, stream=stream
+                messages,
+                model=model,
+                temperature=temperature,
+                stream=stream,
+                context_size=context_size,
             ),
             on_delta=on_delta if stream else None,
         )
@@ -252,6 +262,7 @@ class LLMProvider(abc.ABC):
         model: str,
         temperature: float,
         on_delta: Callable[[str], None] | None = None,
+        context_size: int | None = None,
     ) -> ToolTurn:
         """Ask ``model`` for its next step, offering ``tools``.
 
@@ -279,6 +290,9 @@ class LLMProvider(abc.ABC):
         unstreamed and ``on_delta`` is called once with the parsed answer, if not empty. A
         server refusing native tools refuses before any piece, so the JSON fallback still
         holds. An error raised by ``on_delta`` propagates unchanged, never retried.
+
+        ``context_size`` is sent with every request of the turn, whichever way it is asked
+        (as ``chat`` sends it).
         """
         started = time.monotonic()
         logger.debug(
@@ -290,7 +304,11 @@ class LLMProvider(abc.ABC):
         )
         if not tools:
             turn, attempts = self._plain_turn(
-                messages, model=model, temperature=temperature, on_delta=on_delta
+                messages,
+                model=model,
+                temperature=temperature,
+                on_delta=on_delta,
+                context_size=context_size,
             )
         else:
             turn, attempts = None, 0
@@ -301,7 +319,11 @@ class LLMProvider(abc.ABC):
                             "chat_tools",
                             model,
                             lambda: self._tools_attempt(
-                                messages, tools=tools, model=model, temperature=temperature
+                                messages,
+                                tools=tools,
+                                model=model,
+                                temperature=temperature,
+                                context_size=context_size,
                             ),
                         )
                     else:
@@ -311,6 +333,7 @@ class LLMProvider(abc.ABC):
                             model=model,
                             temperature=temperature,
                             on_delta=on_delta,
+                            context_size=context_size,
                         )
                     turn = replace(turn, mode="native")
                 except LLMToolsUnsupportedError as error:
@@ -323,7 +346,11 @@ class LLMProvider(abc.ABC):
                     self._tool_support_remember(model, supported=False)
             if turn is None:
                 turn, attempts = self._json_turn(
-                    messages, tools=tools, model=model, temperature=temperature
+                    messages,
+                    tools=tools,
+                    model=model,
+                    temperature=temperature,
+                    context_size=context_size,
                 )
                 # Unstreamed, but the caller who streams gets the answer all the same.
                 if on_delta is not None and turn.text:
@@ -386,10 +413,18 @@ class LLMProvider(abc.ABC):
 
     @abc.abstractmethod
     def _chat_attempt(
-        self, messages: list[ChatMessage], *, model: str, temperature: float, stream: bool
+        self,
+        messages: list[ChatMessage],
+        *,
+        model: str,
+        temperature: float,
+        stream: bool,
+        context_size: int | None = None,
     ) -> Iterator[ChatChunk]:
         """Yield the answer as it arrives (a single chunk when not streaming). Raise
-        ``LLMUnavailableError`` for a transient failure, ``LLMResponseError`` otherwise."""
+        ``LLMUnavailableError`` for a transient failure, ``LLMResponseError`` otherwise.
+        ``context_size`` (every hook that asks for an answer takes it): the model's context
+        window for this request, when the vendor takes one per request; None, send none."""
 
     @abc.abstractmethod
     def _embed_attempt(self, texts: list[str], *, model: str) -> list[list[float]]:
@@ -412,7 +447,13 @@ class LLMProvider(abc.ABC):
         return ""
 
     def _tools_attempt(
-        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec],
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> ToolTurn:
         """One unstreamed request offering ``tools`` natively (``duration_ms`` and ``mode``
         are set by the base). Raise ``LLMToolsUnsupportedError`` when the server refuses
@@ -420,13 +461,25 @@ class LLMProvider(abc.ABC):
         raise LLMToolsUnsupportedError(f"{self.name}: no native tool calling in this adapter")
 
     def _tools_stream_attempt(
-        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec],
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> Iterator[ChatChunk]:
         """One streamed request offering ``tools`` natively, through the adapter's streaming
         client (first-token timeout): yield the text as it arrives and each call, complete,
         in a chunk's ``tool_calls``; same errors as ``_tools_attempt``, a refusal of tools
         before anything is yielded. The default is ``_tools_attempt`` as one chunk."""
-        turn = self._tools_attempt(messages, tools=tools, model=model, temperature=temperature)
+        turn = self._tools_attempt(
+            messages,
+            tools=tools,
+            model=model,
+            temperature=temperature,
+            context_size=context_size,
+        )
         yield ChatChunk(
             text=turn.text,
             model=turn.model,
@@ -436,11 +489,23 @@ class LLMProvider(abc.ABC):
         )
 
     def _json_attempt(
-        self, messages: list[ChatMessage], *, schema: dict, model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        schema: dict,
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> ChatChunk:
         """One unstreamed request whose answer must be JSON valid against ``schema`` (the
         default asks through the prompt only); same errors as ``_chat_attempt``."""
-        chunks = self._chat_attempt(messages, model=model, temperature=temperature, stream=False)
+        chunks = self._chat_attempt(
+            messages,
+            model=model,
+            temperature=temperature,
+            stream=False,
+            context_size=context_size,
+        )
         with contextlib.closing(chunks):
             parts = list(chunks)
         return ChatChunk(
@@ -526,13 +591,18 @@ class LLMProvider(abc.ABC):
         model: str,
         temperature: float,
         on_delta: Callable[[str], None],
+        context_size: int | None = None,
     ) -> tuple[ToolTurn, int]:
         """A native turn, streamed: text to ``on_delta`` as it comes, calls gathered."""
         answer, attempts = self._streamed_with_one_retry(
             "chat_tools",
             model,
             lambda: self._tools_stream_attempt(
-                messages, tools=tools, model=model, temperature=temperature
+                messages,
+                tools=tools,
+                model=model,
+                temperature=temperature,
+                context_size=context_size,
             ),
             on_delta=on_delta,
         )
@@ -553,6 +623,7 @@ class LLMProvider(abc.ABC):
         model: str,
         temperature: float,
         on_delta: Callable[[str], None] | None = None,
+        context_size: int | None = None,
     ) -> tuple[ToolTurn, int]:
         """No tools offered: a plain answer, streamed to ``on_delta`` when given (as ``chat``
         streams). Tool calls and results already in the conversation go as they are to a model
@@ -565,6 +636,7 @@ class LLMProvider(abc.ABC):
             temperature=temperature,
             stream=on_delta is not None,
             on_delta=on_delta,
+            context_size=context_size,
         )
         turn = ToolTurn(
             text=result.text,
@@ -578,7 +650,13 @@ class LLMProvider(abc.ABC):
         return turn, 1
 
     def _json_turn(
-        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec],
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> tuple[ToolTurn, int]:
         """JSON mode: the tools described in a system message, the history as text, the
         answer constrained by ``tool_reply_schema`` and parsed leniently."""
@@ -587,7 +665,13 @@ class LLMProvider(abc.ABC):
         chunk, attempts = self._with_one_retry(
             "chat_tools",
             model,
-            lambda: self._json_attempt(wire, schema=schema, model=model, temperature=temperature),
+            lambda: self._json_attempt(
+                wire,
+                schema=schema,
+                model=model,
+                temperature=temperature,
+                context_size=context_size,
+            ),
         )
         text, calls = tool_reply_parse(chunk.text, tools=tools)
         turn = ToolTurn(

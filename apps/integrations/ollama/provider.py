@@ -45,14 +45,20 @@ class OllamaProvider(LLMProvider):
         )
 
     def _chat_attempt(
-        self, messages: list[ChatMessage], *, model: str, temperature: float, stream: bool
+        self,
+        messages: list[ChatMessage],
+        *,
+        model: str,
+        temperature: float,
+        stream: bool,
+        context_size: int | None = None,
     ) -> Iterator[ChatChunk]:
         with _vendor_errors_translated(model):
             client = self._streaming_client if stream else self._client
             response = client.chat(
                 model=model,
                 messages=_wire_messages(messages),
-                options={"temperature": temperature},
+                options=_options(temperature, context_size),
                 stream=stream,
             )
             if not stream:
@@ -68,14 +74,20 @@ class OllamaProvider(LLMProvider):
                 raise LLMResponseError(f"ollama: the answer of {model} ended without 'done'")
 
     def _tools_attempt(
-        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec],
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> ToolTurn:
         with _vendor_errors_translated(model):
             response = self._client.chat(
                 model=model,
                 messages=_wire_messages(messages),
                 tools=[_wire_tool(tool) for tool in tools],
-                options={"temperature": temperature},
+                options=_options(temperature, context_size),
                 stream=False,
             )
             calls = _calls_of(response.message)
@@ -89,7 +101,13 @@ class OllamaProvider(LLMProvider):
         )
 
     def _tools_stream_attempt(
-        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec],
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> Iterator[ChatChunk]:
         with _vendor_errors_translated(model):
             # A refusal of tools (400) is raised when the parts are first read: before any text.
@@ -97,7 +115,7 @@ class OllamaProvider(LLMProvider):
                 model=model,
                 messages=_wire_messages(messages),
                 tools=[_wire_tool(tool) for tool in tools],
-                options={"temperature": temperature},
+                options=_options(temperature, context_size),
                 stream=True,
             )
             done = False
@@ -111,7 +129,13 @@ class OllamaProvider(LLMProvider):
                 raise LLMResponseError(f"ollama: the answer of {model} ended without 'done'")
 
     def _json_attempt(
-        self, messages: list[ChatMessage], *, schema: dict, model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        schema: dict,
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> ChatChunk:
         with _vendor_errors_translated(model):
             # ``format``: Ollama constrains the sampling to the schema's grammar.
@@ -119,7 +143,7 @@ class OllamaProvider(LLMProvider):
                 model=model,
                 messages=_wire_messages(messages),
                 format=schema,
-                options={"temperature": temperature},
+                options=_options(temperature, context_size),
                 stream=False,
             )
             return _chunk_of(response)
@@ -152,6 +176,16 @@ class OllamaProvider(LLMProvider):
         return ProviderHealth(
             reachable=True, detail=f"ollama at {self.host}: {len(models)} models", models=models
         )
+
+
+def _options(temperature: float, context_size: int | None) -> dict[str, Any]:
+    """A request's ``options``. ``num_ctx`` only when the caller sets it: Ollama's default
+    (4096) silently drops the start of a longer prompt, and a bigger context costs memory, so
+    the caller, who sizes the prompt, says how big; Ollama reloads the model when it changes."""
+    options: dict[str, Any] = {"temperature": temperature}
+    if context_size is not None:
+        options["num_ctx"] = context_size
+    return options
 
 
 def _wire_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:

@@ -48,8 +48,18 @@ class OpenAIProvider(LLMProvider):
             timeout=httpx.Timeout(self.timeout_s, read=self.first_token_timeout_s)
         )
 
+    # ``context_size`` is taken by every hook that asks for an answer, and ignored: an OpenAI
+    # (or compatible) server owns its model's context window; chat completions have no
+    # per-request setting for it (``max_completion_tokens`` bounds the answer only).
+
     def _chat_attempt(
-        self, messages: list[ChatMessage], *, model: str, temperature: float, stream: bool
+        self,
+        messages: list[ChatMessage],
+        *,
+        model: str,
+        temperature: float,
+        stream: bool,
+        context_size: int | None = None,
     ) -> Iterator[ChatChunk]:
         with _vendor_errors_translated(model):
             wire_messages = _wire_messages(messages)
@@ -91,7 +101,13 @@ class OpenAIProvider(LLMProvider):
                 )
 
     def _tools_attempt(
-        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec],
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> ToolTurn:
         with _vendor_errors_translated(model):
             completion = self._client.chat.completions.create(
@@ -122,7 +138,13 @@ class OpenAIProvider(LLMProvider):
             )
 
     def _tools_stream_attempt(
-        self, messages: list[ChatMessage], *, tools: list[ToolSpec], model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        tools: list[ToolSpec],
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> Iterator[ChatChunk]:
         with _vendor_errors_translated(model):
             chunks = self._streaming_client.chat.completions.create(
@@ -169,7 +191,13 @@ class OpenAIProvider(LLMProvider):
             )
 
     def _json_attempt(
-        self, messages: list[ChatMessage], *, schema: dict, model: str, temperature: float
+        self,
+        messages: list[ChatMessage],
+        *,
+        schema: dict,
+        model: str,
+        temperature: float,
+        context_size: int | None = None,
     ) -> ChatChunk:
         with _vendor_errors_translated(model):
             completion = self._client.chat.completions.create(

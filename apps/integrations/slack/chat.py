@@ -26,6 +26,7 @@ from apps.integrations.bases.chat import (
 )
 from apps.integrations.slack import message_builder
 from apps.integrations.slack.client import slack_call, slack_web_client
+from apps.integrations.slack.markup import slack_text_searchable
 from apps.integrations.slack.selectors import slack_workspace_get_by_team
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,12 @@ class SlackChat(Chat):
         )
         uploaded = response.get("files") or [response.get("file") or {}]
         return str(uploaded[0].get("id", ""))
+
+    def searchable_text(self, text: str) -> str:
+        return slack_text_searchable(text)
+
+    def channel_reference(self, channel_id: str) -> str:
+        return f"<#{channel_id}>"  # Slack shows it as #name, a link, to those who may see it
 
     def permalink(self, *, channel: str, ts: str) -> str:
         response = slack_call(self.client.chat_getPermalink, channel=channel, message_ts=ts)

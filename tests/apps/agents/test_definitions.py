@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_context
 
 from apps.agents.definitions import AgentDefinitionError, agent_definitions_load
@@ -25,6 +26,7 @@ def test_shipped_definitions_are_nox_atlas_cirrus_with_personas_and_commands():
         assert definition.name in definition.persona
         assert definition.examples and definition.allowed_tools
         assert 0 <= definition.temperature <= 2
+        assert definition.context_size == 8192
 
 
 def test_adding_an_agent_is_adding_a_file(tmp_path):
@@ -52,6 +54,33 @@ def test_a_malformed_definition_names_the_file_and_the_problem(tmp_path, text, r
     assert "broken.yaml" in str(error.value)
 
 
+def test_a_context_size_is_read_and_a_missing_one_is_8192(tmp_path):
+    (tmp_path / "sage.yaml").write_text(VALID + "context_size: 32768\n")
+    (tmp_path / "tern.yaml").write_text(
+        VALID.replace("sage", "tern")  # slug and command prefix
+    )
+
+    sizes = {d.slug: d.context_size for d in agent_definitions_load(tmp_path)}
+
+    assert sizes == {"sage": 32768, "tern": 8192}
+
+
+@pytest.mark.parametrize("value", ["2047", "1048577", "0", "-8192", "8192.5", "'8192'", "true"])
+def test_a_context_size_out_of_range_or_not_a_whole_number_is_refused(tmp_path, value):
+    (tmp_path / "broken.yaml").write_text(VALID + f"context_size: {value}\n")
+
+    with pytest.raises(AgentDefinitionError, match="context_size must be") as error:
+        agent_definitions_load(tmp_path)
+
+    assert str(error.value).startswith("broken.yaml: context_size")
+
+
+@pytest.mark.parametrize("value", [2048, 1_048_576])
+def test_the_context_size_bounds_are_allowed(tmp_path, value):
+    (tmp_path / "sage.yaml").write_text(VALID + f"context_size: {value}\n")
+    assert agent_definitions_load(tmp_path)[0].context_size == value
+
+
 def test_duplicate_slugs_across_files_are_refused(tmp_path):
     (tmp_path / "a.yaml").write_text(VALID)
     (tmp_path / "b.yaml").write_text(VALID.replace("command_prefix: sage", "command_prefix: s2"))
@@ -70,3 +99,19 @@ def test_sync_adds_new_agents_but_keeps_the_tenant_tuning(tenant_a, tmp_path):
         (tmp_path / "sage.yaml").write_text(VALID)
         assert agents_sync_definitions(tmp_path) == ["sage"]
         assert Agent.objects.count() == 4
+        assert Agent.objects.get(slug="nox").context_size == 8192
+
+
+def test_sync_carries_the_definition_context_size_into_a_new_agent(tenant_a, tmp_path):
+    (tmp_path / "sage.yaml").write_text(VALID + "context_size: 16384\n")
+    with schema_context(tenant_a.schema_name):
+        assert agents_sync_definitions(tmp_path) == ["sage"]
+        assert Agent.objects.get(slug="sage").context_size == 16384
+
+
+def test_the_model_validates_the_context_size_range(tenant_a):
+    with schema_context(tenant_a.schema_name):
+        nox = Agent.objects.get(slug="nox")
+        nox.context_size = 1024
+        with pytest.raises(ValidationError, match="2048"):
+            nox.full_clean()

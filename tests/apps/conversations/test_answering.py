@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from apps.conversations.answering import (
     AnswerError,
+    Draft,
     answer_chat,
     answer_claim,
     answer_finish,
@@ -335,9 +336,9 @@ def test_retrieve_finds_the_agents_knowledge(answering, ollama_double):
 
     question = answer_route(answer_claim(ask(answering, "ImagePullBackOff on deploy").pk))
 
-    hits = answer_retrieve(question, llm=llm_provider_get())
+    sources = answer_retrieve(question, llm=llm_provider_get(), chat=answer_chat(question))
 
-    assert hits and all(hit.text for hit in hits)
+    assert sources and all(source.text and source.title for source in sources)
 
 
 def test_the_model_writes_into_the_stream(answering, ollama_double):
@@ -346,9 +347,10 @@ def test_the_model_writes_into_the_stream(answering, ollama_double):
     question = answer_route(answer_claim(ask(answering).pk))
     stream = RecordingStream()
 
-    result = answer_stream_from_model(question, knowledge=[], llm=llm_provider_get(), stream=stream)
+    draft = answer_stream_from_model(question, knowledge=[], llm=llm_provider_get(), stream=stream)
 
-    assert "".join(stream.pieces) == result.text == ollama_double.reply_text
+    assert "".join(stream.pieces) == draft.result.text == ollama_double.reply_text
+    assert draft.sources == []
     prompt = ollama_double.requests_to("/api/chat")[-1].json["messages"]
     assert "Nothing in the company's knowledge base matches" in prompt[0]["content"]
 
@@ -386,7 +388,10 @@ def test_finish_shows_the_final_message_and_marks_both_rows_answered(answering):
         text="Done.", model="m1", prompt_tokens=3, completion_tokens=1, duration_ms=5
     )
 
-    answer_finish(question, answer, result=result, knowledge=[], stream=stream)
+    answer_finish(
+        question, answer, draft=Draft(result=result, sources=[]), stream=stream,
+        chat=answer_chat(question),
+    )  # fmt: skip
 
     assert stream.finished.text == "Done."
     assert stream.finished.feedback_value == str(answer.pk)

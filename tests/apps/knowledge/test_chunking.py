@@ -67,15 +67,46 @@ def test_positions_count_from_zero_across_the_whole_document():
     assert len(chunks) > 3
 
 
-def test_small_sections_are_not_merged_across_headings():
+def test_small_sibling_sections_are_merged_each_under_its_heading():
     document = _document((("Ops", "Disk"), "Clean logs."), (("Ops", "DNS"), "Flush cache."))
 
     chunks = document_chunk(document)
 
     assert [(chunk.heading_path, chunk.text) for chunk in chunks] == [
-        (("Ops", "Disk"), "Clean logs."),
-        (("Ops", "DNS"), "Flush cache."),
+        (("Ops",), "Disk\nClean logs.\n\nDNS\nFlush cache."),
     ]
+
+
+def test_a_short_runbook_is_one_chunk_with_its_fix_next_to_its_symptoms():
+    markdown = (
+        b"# Queue lag\n\nOwner: #team-tracking.\n\n## Symptoms\n\nAlert QueueLagHigh fires.\n\n"
+        b"## Fix\n\nRestart the consumer.\n"
+    )
+
+    chunks = document_chunk(document_parse(name="lag.md", data=markdown))
+
+    assert [(chunk.heading_path, chunk.text) for chunk in chunks] == [
+        (
+            ("Queue lag",),
+            "Owner: #team-tracking.\n\nSymptoms\nAlert QueueLagHigh fires.\n\n"
+            "Fix\nRestart the consumer.",
+        )
+    ]
+
+
+def test_sections_are_merged_only_while_they_fit_and_never_across_top_headings():
+    document = _document(
+        (("A", "One"), "x" * 90),
+        (("A", "Two"), "y" * 90),
+        (("A", "Three"), "z" * 90),
+        (("B", "Four"), "w" * 10),
+    )
+
+    chunks = document_chunk(document, max_chars=200, overlap_chars=0)
+
+    assert [chunk.heading_path for chunk in chunks] == [("A",), ("A", "Three"), ("B", "Four")]
+    assert chunks[0].text == f"One\n{'x' * 90}\n\nTwo\n{'y' * 90}"
+    assert all(len(chunk.text) <= 200 for chunk in chunks)
 
 
 def test_empty_and_whitespace_only_sections_produce_no_chunk():
