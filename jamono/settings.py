@@ -97,6 +97,7 @@ SHARED_APPS = [
     "apps.tenants",
     "apps.core",
     "apps.integrations.slack",
+    "apps.onboarding",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -276,6 +277,8 @@ TASK_KIND_BY_NAME = {
     "apps.integrations.slack.tasks.slack_install_states_purge_task": "housekeeping",
     "apps.agents.tasks.agents_sync_definitions_task": "housekeeping",
     "apps.agents.tasks.agent_roster_task": "housekeeping",
+    # A company signing up: its tenant (schema, migrations, agents) is created here.
+    "apps.onboarding.tasks.signup_provision_task": "housekeeping",
     # Tickets kept as incidents while the tracker refused or was down.
     "apps.tools.tasks.incidents_retry_all_tenants": "housekeeping",
     "apps.tools.tasks.incidents_retry_task": "housekeeping",
@@ -489,6 +492,13 @@ JIRA_TIMEOUT_S = float(env_str("JIRA_TIMEOUT_S", "10"))
 # The trackers and calendars behind apps.integrations.bases, loaded by dotted path.
 TICKETING_BACKEND = "apps.integrations.jira.ticketing.JiraTicketing"
 CALENDAR_BACKEND = "apps.integrations.ical.invites.IcalCalendar"
+
+# --- Self-serve sign-up on the public site ---------------------------------------------------
+
+# False: /signup/ is closed (companies are added by operators with `add_tenant`).
+SIGNUP_OPEN = env_bool("JAMONO_SIGNUP_OPEN", True)
+# Sign-ups one client address may start per hour (each creates a schema: not free).
+SIGNUPS_PER_ADDRESS_PER_HOUR = env_int("JAMONO_SIGNUPS_PER_ADDRESS_PER_HOUR", 5)
 
 # --- E-mail (post-mortem invitations): printed on the console unless an SMTP host is set --------
 

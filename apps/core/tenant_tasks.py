@@ -91,3 +91,13 @@ def enqueue_for_tenant(
             task.apply_async(args=args, kwargs=task_kwargs, **options)
 
     transaction.on_commit(publish, robust=True)
+
+
+def enqueue_public(task: str, *, kwargs: dict | None = None, **options) -> None:
+    """Enqueue a task of the public schema (no tenant: a sign-up creating one) by name, after
+    the current transaction commits; a broker outage is logged, as for tenant tasks."""
+
+    def publish():
+        current_app.send_task(task, kwargs=dict(kwargs or {}), **options)
+
+    transaction.on_commit(publish, robust=True)

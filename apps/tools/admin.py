@@ -85,6 +85,9 @@ class IncidentAdmin(admin.ModelAdmin):
     ]
     actions = ["retry_now"]
 
+    def has_add_permission(self, request):
+        return False  # an incident is a ticket an agent could not create, never typed in
+
     @admin.action(description=_("Create the ticket in Jira now"))
     def retry_now(self, request, queryset):
         ticketed = sum(incident_retry(pk) for pk in queryset.values_list("pk", flat=True))
@@ -100,6 +103,9 @@ class IncidentAdmin(admin.ModelAdmin):
 class PostmortemMeetingAdmin(admin.ModelAdmin):
     list_display = ["title", "start", "time_zone", "sequence", "jira_key"]
     readonly_fields = ["conversation", "uid", "sequence"]
+
+    def has_add_permission(self, request):
+        return False  # scheduled by an agent in a thread
 
 
 @admin.register(ProbeAllowedHost, site=tenant_admin_site)
