@@ -1,16 +1,23 @@
 """A company signs up in a real browser against `make run`: the landing page, the form, the
-progress while the worker creates the tenant, then the new workspace's own address where the
-admin signs in."""
+progress while the worker creates the tenant, the new workspace's own address where the admin
+signs in, then Slack connected the self-hoster's way (manifest, pasted token; Slack double)
+and Jira (Jira double)."""
 
 from __future__ import annotations
 
 import re
 
+from tests.doubles.jira import JiraDouble
+from tests.doubles.slack import SlackDouble
+from tests.factories import slack_token
 from tests.stack_runner import stack_start
 
 
 def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
-    stack = stack_start(tmp_path / "data")
+    slack, jira = SlackDouble().start(), JiraDouble().start()
+    token = slack_token()
+    slack.add_token(token, team_id="T0BROWSER", bot_user_id="U0BOTBROW", team_name="Umbrella")
+    stack = stack_start(tmp_path / "data", SLACK_API_URL=slack.api_url)
     try:
         page.goto(f"http://localhost:{stack.port}/")
         assert page.get_by_role("heading", level=1).inner_text().startswith("AI colleagues")
@@ -42,7 +49,31 @@ def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
         page.get_by_label("Password").fill("a-Long-passw0rd!")
         page.get_by_role("button", name=re.compile("Log in")).click()
         page.wait_for_url(re.compile(r"/admin/$"))
-        assert "Umbrella Logistics" in page.content() or "administration" in page.content()
+        assert "Your agents and data" in page.content()
         screenshot("5-workspace-admin")
+
+        # Slack, the self-hoster's way: the manifest of this server, then the bot token.
+        workspace = page.url.split("/admin/")[0]
+        page.goto(f"{workspace}/setup/slack/")
+        manifest = page.locator("#slack-manifest").inner_text()
+        assert f"{workspace}/slack/events" in manifest and "/nox-status" in manifest
+        screenshot("6-slack-manifest")
+        page.get_by_label("Bot token").fill(token)
+        page.get_by_role("button", name="Connect", exact=True).click()
+        page.get_by_text("Slack workspace Umbrella is connected.").wait_for()
+        assert token not in page.content()
+        screenshot("7-slack-connected")
+
+        page.goto(f"{workspace}/setup/jira/")
+        page.get_by_label("Jira site").fill(jira.url)
+        page.get_by_label("Account e-mail").fill(jira.email)
+        page.get_by_label("API token").fill(jira.api_token)
+        page.get_by_label("Default project key").fill("PAY")
+        page.get_by_role("button", name="Check and connect").click()
+        page.get_by_text("Jira is connected.").wait_for()
+        assert jira.api_token not in page.content()
+        screenshot("8-jira-connected")
     finally:
         stack.stop()
+        slack.stop()
+        jira.stop()
