@@ -7,7 +7,7 @@ from apps.agents.views import agent_settings, agent_settings_change
 from apps.core.admin_sites import tenant_admin_site
 from apps.integrations.jira.views import jira_setup
 from apps.integrations.slack.setup_views import slack_setup
-from apps.knowledge.views import knowledge_documents
+from apps.knowledge.views import knowledge_document, knowledge_documents
 
 urlpatterns = [
     # The dashboard comes with the web front door (issue 15); the admin until then.
@@ -19,4 +19,5 @@ urlpatterns = [
     path("agents/<slug:slug>/", agent_settings_change, name="agent-settings-change"),
     path("api/knowledge/", include("apps.knowledge.urls")),
     path("knowledge/", knowledge_documents, name="knowledge-documents"),
+    path("knowledge/<int:pk>/", knowledge_document, name="knowledge-document"),
 ]

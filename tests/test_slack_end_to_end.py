@@ -467,7 +467,8 @@ def test_an_answer_shows_only_the_runbook_it_cites_and_none_when_nothing_matches
     )
 
     line = sources_line(final_answer(slack, channel, ts))
-    assert line is not None and "[1] Parcel scan consumer lag" in line
+    assert line is not None and "[1] <http://acme.localhost:" in line
+    assert "/knowledge/" in line and "|Parcel scan consumer lag>" in line
     assert "[2]" not in line  # starter runbooks sharing a word are not shown
     prompt = ollama.requests_to("/api/chat")[-1].json["messages"][0]["content"]
     assert "session.timeout.ms=45000" in prompt  # the Fix came with the Symptoms that matched

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import get_tenant_domain_model
 
 from apps.conversations import replies
 from apps.conversations.models import Message
@@ -412,13 +413,32 @@ def answer_finish(
 
 
 def _source_shown(source: dict, chat: Chat) -> tuple[int, str]:
-    """(its number in the answer, how it is named): "Title › Section", or an earlier answer
-    with where and when it was given."""
+    """(its number in the answer, how it is named): "Title › Section" linking to the
+    document's page on the company's site, or an earlier answer with where and when."""
     if source["kind"] == "memory":
         day = source["date"][:10]
         where = chat.channel_reference(source["channel"]) if source["channel"] else ""
         return source["n"], replies.memory_source(where=where, day=day)
+    site = tenant_site_url()
+    if source["document_id"] and site:
+        return source["n"], f"[{source['heading']}]({site}/knowledge/{source['document_id']}/)"
     return source["n"], source["heading"]
+
+
+def tenant_site_url() -> str:
+    """The current company's own site (its primary domain), as people reach it: https behind
+    JAMONO_HTTPS, else http on the port `make run` serves."""
+    domain = (
+        get_tenant_domain_model()
+        .objects.filter(tenant__schema_name=connection.schema_name, is_primary=True)
+        .first()
+    )
+    if domain is None:
+        return ""
+    if settings.HTTPS:
+        return f"https://{domain.domain}"
+    port = "" if settings.PORT == 80 else f":{settings.PORT}"
+    return f"http://{domain.domain}{port}"
 
 
 def answer_remember_later(answer: Message) -> None:

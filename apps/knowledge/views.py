@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
@@ -52,4 +53,19 @@ def knowledge_documents(request):
     }
     return render(
         request, "knowledge/document_list.html", context, status=400 if form.errors else 200
+    )
+
+
+@staff_member_required(login_url="/admin/login/")
+def knowledge_document(request, pk: int):
+    """One document as the agents read it: its chunks in order, under their headings (the
+    page a "Sources" line links to)."""
+    if not request.user.has_perm(document_permission(VIEW)):
+        raise PermissionDenied
+    document = document_list().filter(pk=pk).first()
+    if document is None:
+        raise Http404
+    chunks = document.chunks.filter(is_live=True).order_by("position")
+    return render(
+        request, "knowledge/document_detail.html", {"document": document, "chunks": chunks}
     )

@@ -100,15 +100,21 @@ def test_the_sources_line_shows_only_the_cited_documents(
     assert [s["cited"] for s in answer.sources] == [False, True]  # both in the prompt
     first, second = (s["heading"] for s in answer.sources)
     shown = final_blocks(slack_double).split("Sources:")[1]
-    assert f" [2] {second}" in shown and first not in shown
+    assert " [2] <http://" in shown and f"|{second}>" in shown and first not in shown
 
 
-def test_an_answer_that_cites_nothing_shows_its_top_source(workspace, ollama_double, slack_double):
+def test_an_answer_that_cites_nothing_shows_its_top_source(
+    workspace, ollama_double, slack_double, settings
+):
     ollama_double.reply_text = "Restart the consumer."
 
     answer_generate(question_id=ask(workspace, "ScanConsumerLagHigh alert firing").pk)
 
-    assert "Sources: [1] Parcel scan consumer lag" in final_blocks(slack_double)
+    shown = final_blocks(slack_double)
+    document = Document.objects.get(key="scan-lag.md")
+    site = f"http://{workspace.tenant.get_primary_domain().domain}:{settings.PORT}"
+    # The source links to the document's page on the company's site.
+    assert f"Sources: [1] <{site}/knowledge/{document.pk}/|Parcel scan consumer lag>" in shown
 
 
 def test_slack_markup_is_taken_out_of_the_search(workspace, ollama_double):

@@ -55,7 +55,8 @@ def test_an_answer_from_an_uploaded_runbook_cites_it(workspace, slack_double, ol
     assert "[1] Payments deploy runbook › Rollback" in system_prompt
     assert "kubectl rollout undo deployment/payments-api -n payments" in system_prompt
     final_blocks = json.dumps(slack_double.calls("chat.update")[-1]["blocks"], ensure_ascii=False)
-    assert "Sources: [1] Payments deploy runbook › Rollback" in final_blocks
+    assert "Sources: [1] <http://" in final_blocks
+    assert "/knowledge/" in final_blocks and "|Payments deploy runbook › Rollback>" in final_blocks
     assert answer.sources[0]["title"] == "Payments deploy runbook"
 
 

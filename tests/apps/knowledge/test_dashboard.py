@@ -126,3 +126,32 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, tenant_a):
     response = client.get("/knowledge/", HTTP_HOST=tenant_a.get_primary_domain().domain)
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_a_document_has_a_page_with_its_chunks_in_order(staff_client, tenant_a, ollama_double):
+    from apps.knowledge.services import document_embed, document_ingest
+
+    with schema_context(tenant_a.schema_name):
+        document_ingest(key="dns.md", name="dns.md", data=RUNBOOK, source="upload")
+        document = Document.objects.get(key="dns.md")
+        document_embed(document)
+
+    listing = staff_client.get("/knowledge/").content.decode()
+    page = staff_client.get(f"/knowledge/{document.pk}/")
+
+    assert f'href="/knowledge/{document.pk}/"' in listing
+    assert page.status_code == 200
+    assert "DNS runbook" in page.content.decode() and "resolvectl flush-caches" in page.text
+    assert staff_client.get("/knowledge/999999/").status_code == 404
+
+
+def test_a_document_page_needs_the_view_permission(client, tenant_a):
+    from apps.knowledge.services import document_ingest
+
+    with schema_context(tenant_a.schema_name):
+        document_ingest(key="dns.md", name="dns.md", data=RUNBOOK, source="upload")
+        document = Document.objects.get(key="dns.md")
+
+    response = _browser_of(client, tenant_a, permissions=()).get(f"/knowledge/{document.pk}/")
+
+    assert response.status_code == 403
