@@ -71,3 +71,25 @@ def incoming_message(**overrides) -> IncomingMessage:
         "mentions_bot": True,
     }
     return IncomingMessage(**{**values, **overrides})
+
+
+def tenant_browser(
+    client, tenant, *, superuser: bool = True, permissions: tuple[str, ...] = (), set_host=True
+):
+    """``client`` logged in on ``tenant``'s own site as a staff user (a superuser, or one with
+    these permission codenames), its host set unless ``set_host`` is False. Users and sessions
+    live in the tenant's schema, so the login happens there."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+    from django_tenants.utils import schema_context
+
+    with schema_context(tenant.schema_name):
+        model = get_user_model()
+        create = model.objects.create_superuser if superuser else model.objects.create_user
+        user = create("ana", "ana@acme.test", "pw-1234567", is_staff=True)
+        if permissions:
+            user.user_permissions.set(Permission.objects.filter(codename__in=permissions))
+        client.force_login(user)
+    if set_host:
+        client.defaults["HTTP_HOST"] = tenant.get_primary_domain().domain
+    return client

@@ -4,25 +4,17 @@ is a 400 that says why and changes nothing); staff without the permission read o
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django_tenants.utils import schema_context
 
 from apps.agents.models import Agent
+from tests.factories import tenant_browser
 
 URL = "/agents/"
 
 
 def client_for(client, tenant, *, can_change: bool):
-    with schema_context(tenant.schema_name):
-        user = get_user_model().objects.create_user(
-            "sam", "sam@acme.test", "pw-1234567", is_staff=True
-        )
-        if can_change:
-            user.user_permissions.add(Permission.objects.get(codename="change_agent"))
-        client.force_login(user)
-    client.defaults["HTTP_HOST"] = tenant.get_primary_domain().domain
-    return client
+    permissions = ("change_agent",) if can_change else ()
+    return tenant_browser(client, tenant, superuser=False, permissions=permissions)
 
 
 def settings_of(**overrides):

@@ -4,20 +4,16 @@ their retry, and the allow-list of hosts checks may reach (validated)."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
 from apps.agents.models import Agent
 from apps.tools.models import AgentTool, Incident, ProbeAllowedHost, ToolCallRecord
+from tests.factories import tenant_browser
 
 
 @pytest.fixture
 def admin_client(client, tenant_a):
-    with schema_context(tenant_a.schema_name):
-        user = get_user_model().objects.create_superuser("admin", "a@example.com", "pw-1234567")
-        client.force_login(user)
-    client.defaults["HTTP_HOST"] = tenant_a.get_primary_domain().domain
-    return client
+    return tenant_browser(client, tenant_a)
 
 
 def test_every_agent_has_a_switch_for_each_tool_it_may_use(admin_client, tenant_a):

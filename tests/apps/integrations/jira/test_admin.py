@@ -1,17 +1,13 @@
 import pytest
-from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
 from apps.integrations.jira.models import JiraConnection
+from tests.factories import tenant_browser
 
 
 @pytest.fixture
 def tenant_admin_client(client, jira_tenant):
-    with schema_context(jira_tenant.schema_name):
-        user = get_user_model().objects.create_superuser("admin", "a@example.com", "pw-1234567")
-        client.force_login(user)
-    client.defaults["HTTP_HOST"] = jira_tenant.get_primary_domain().domain
-    return client
+    return tenant_browser(client, jira_tenant)
 
 
 def _connection(tenant) -> JiraConnection:

@@ -4,21 +4,17 @@ never rendered back, one plain reason on failure, nothing stored then."""
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
 from apps.integrations.jira.models import JiraConnection
+from tests.factories import tenant_browser
 
 URL = "/setup/jira/"
 
 
 @pytest.fixture
 def admin_client(client, tenant_a):
-    with schema_context(tenant_a.schema_name):
-        user = get_user_model().objects.create_superuser("ana", "ana@acme.test", "pw-1234567")
-        client.force_login(user)
-    client.defaults["HTTP_HOST"] = tenant_a.get_primary_domain().domain
-    return client
+    return tenant_browser(client, tenant_a)
 
 
 def form(double, **overrides):

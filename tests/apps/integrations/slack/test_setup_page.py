@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.contrib.auth import get_user_model
-from django_tenants.utils import schema_context
 
 from apps.integrations.slack.models import SlackWorkspace
-from tests.factories import slack_token
+from tests.factories import slack_token, tenant_browser
 
 URL = "/setup/slack/"
 
@@ -21,13 +19,7 @@ def host(tenant_a):
 
 
 def logged_in(client, tenant, *, superuser=True):
-    with schema_context(tenant.schema_name):
-        model = get_user_model()
-        user = (model.objects.create_superuser if superuser else model.objects.create_user)(
-            "ana", "ana@acme.test", "pw-1234567", is_staff=True
-        )
-        client.force_login(user)
-    return client
+    return tenant_browser(client, tenant, superuser=superuser, set_host=False)
 
 
 def test_the_page_needs_a_staff_login(client, host):
