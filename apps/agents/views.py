@@ -4,7 +4,6 @@ agents (the ``agents.change_agent`` permission, administrators) edit them, other
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from apps.agents.forms import AgentSettingsForm
 from apps.agents.models import Agent
 from apps.agents.selectors import agent_list
+from apps.core.web import workspace_page
 
 
 def _page(request: HttpRequest, forms: dict, *, status: int = 200) -> HttpResponse:
@@ -29,13 +29,13 @@ def _page(request: HttpRequest, forms: dict, *, status: int = 200) -> HttpRespon
     return render(request, "agents/agent_settings.html", context, status=status)
 
 
-@staff_member_required(login_url="tenant_admin:login")
+@workspace_page
 @require_http_methods(["GET", "HEAD"])
 def agent_settings(request: HttpRequest) -> HttpResponse:
     return _page(request, {})
 
 
-@staff_member_required(login_url="tenant_admin:login")
+@workspace_page
 @require_http_methods(["POST"])
 def agent_settings_change(request: HttpRequest, slug: str) -> HttpResponse:
     agent = Agent.objects.filter(slug=slug).first()

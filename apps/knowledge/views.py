@@ -3,12 +3,12 @@ document permissions: ``view`` to see the page, ``add`` to upload)."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.web import workspace_page
 from apps.knowledge.forms import DocumentUploadForm
 from apps.knowledge.parsing import DocumentError
 from apps.knowledge.permissions import ADD, VIEW, document_permission
@@ -22,7 +22,7 @@ OUTCOME_MESSAGES = {
 }
 
 
-@staff_member_required(login_url="/admin/login/")
+@workspace_page
 def knowledge_documents(request):
     required = [document_permission(VIEW)]
     if request.method == "POST":
@@ -56,7 +56,7 @@ def knowledge_documents(request):
     )
 
 
-@staff_member_required(login_url="/admin/login/")
+@workspace_page
 def knowledge_document(request, pk: int):
     """One document as the agents read it: its chunks in order, under their headings (the
     page a "Sources" line links to)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from apps.core.web import workspace_page
 from apps.integrations.bases.ticketing import TicketingError
 from apps.integrations.jira.selectors import jira_connection_get
 from apps.integrations.jira.services import jira_connect
@@ -36,7 +36,7 @@ MISSING_FIELD_WARNING = gettext_lazy(
 )
 
 
-@staff_member_required(login_url="tenant_admin:login")
+@workspace_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def jira_setup(request: HttpRequest) -> HttpResponse:
     connection = jira_connection_get()

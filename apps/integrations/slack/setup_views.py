@@ -7,7 +7,6 @@ import json
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,6 +15,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from apps.core.web import workspace_page
 from apps.integrations.slack.install import slack_install_invite_create
 from apps.integrations.slack.models import SlackWorkspace
 from apps.integrations.slack.services import WorkspaceValidationError
@@ -40,7 +40,7 @@ def _page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRe
     return render(request, "workspaces/slack_setup.html", context, status=status)
 
 
-@staff_member_required(login_url="tenant_admin:login")
+@workspace_page
 @require_http_methods(["GET", "HEAD", "POST"])
 def slack_setup(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
