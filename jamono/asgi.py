@@ -22,6 +22,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from apps.core.login_flood import LoginFloodASGI  # noqa: E402
 from apps.core.request_limits import RequestBodyLimitASGI  # noqa: E402
+from apps.core.sockets import TenantSessionMiddleware  # noqa: E402
 from jamono.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -29,7 +30,9 @@ application = ProtocolTypeRouter(
         # An oversized body is refused before Django's handler reads it (apps.core.request_limits),
         # a login flood slowed down before it costs a request cycle (apps.core.login_flood).
         "http": LoginFloodASGI(RequestBodyLimitASGI(django_asgi_app)),
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": AllowedHostsOriginValidator(
+            TenantSessionMiddleware(URLRouter(websocket_urlpatterns))
+        ),
     }
 )
 
