@@ -14,6 +14,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", tenant_admin_site.urls),
     path("setup/slack/", slack_setup, name="slack-setup"),
+    path("setup/", include("apps.onboarding.setup_urls")),
     path("setup/jira/", jira_setup, name="jira-setup"),
     path("agents/", agent_settings, name="agent-settings"),
     path("agents/<slug:slug>/", agent_settings_change, name="agent-settings-change"),

@@ -16,9 +16,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_tenant_model, schema_context
 
+from apps.agents.models import Agent
 from apps.core.tenant_tasks import enqueue_public
 from apps.onboarding.models import Signup
 from apps.tenants.services import tenant_create, tenant_default_domain
+from apps.tools.services import agent_tool_set
 
 logger = logging.getLogger(__name__)
 
@@ -127,4 +129,17 @@ def signup_workspace_url(signup: Signup, *, request_host: str, scheme: str) -> s
     tenant = get_tenant_model().objects.filter(schema_name=signup.schema_name).first()
     primary = tenant.get_primary_domain() if tenant is not None else None
     domain = primary.domain if primary is not None else tenant_default_domain(signup.schema_name)
-    return f"{scheme}://{domain}{':' + port if port else ''}/admin/"
+    return f"{scheme}://{domain}{':' + port if port else ''}/setup/"
+
+
+def setup_agents_save(choices: dict[str, tuple[bool, dict[str, bool]]]) -> None:
+    """Switch agents and their tools on or off, as chosen on the set-up page (one
+    transaction: a half-saved choice is never left behind)."""
+    with transaction.atomic():
+        for agent in Agent.objects.filter(slug__in=choices):
+            enabled, tools = choices[agent.slug]
+            if agent.enabled != enabled:
+                agent.enabled = enabled
+                agent.save(update_fields=["enabled"])
+            for tool, tool_enabled in tools.items():
+                agent_tool_set(agent, tool, enabled=tool_enabled)

@@ -68,3 +68,12 @@ def slack_team_route_cached(*, team_id: str) -> SlackTeamRoute | None:
 
 def slack_team_route_cache_clear() -> None:
     _route_cache.clear()
+
+
+def slack_workspaces_connected(*, schema_name: str) -> list[SlackWorkspace]:
+    """The Slack workspaces a company has connected and not uninstalled, by name."""
+    return list(
+        SlackWorkspace.objects.filter(tenant__schema_name=schema_name, is_active=True).order_by(
+            "team_name"
+        )
+    )

@@ -93,7 +93,7 @@ def test_the_worker_creates_the_tenant_and_its_admin_and_the_page_then_links_to_
     status = client.get(f"/signup/{signup.token}/status/", HTTP_HOST="localhost:8123")
     text = status.content.decode()
     assert "hx-get" not in text  # no more polling
-    assert 'href="http://globex.localhost:8123/admin/"' in text
+    assert 'href="http://globex.localhost:8123/setup/"' in text
     assert signup_provision(signup.pk).status == Signup.Status.READY  # idempotent
 
 
