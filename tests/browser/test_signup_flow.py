@@ -17,7 +17,14 @@ def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
     slack, jira = SlackDouble().start(), JiraDouble().start()
     token = slack_token()
     slack.add_token(token, team_id="T0BROWSER", bot_user_id="U0BOTBROW", team_name="Umbrella")
-    stack = stack_start(tmp_path / "data", SLACK_API_URL=slack.api_url)
+    slack.authorize_as(team_id="T0OAUTH001", team_name="Umbrella HQ", bot_user_id="U0BOTOAUTH")
+    stack = stack_start(
+        tmp_path / "data",
+        SLACK_API_URL=slack.api_url,
+        SLACK_CLIENT_ID=slack.client_id,
+        SLACK_CLIENT_SECRET=slack.client_secret,
+        SLACK_OAUTH_AUTHORIZE_URL=slack.authorize_url,
+    )
     try:
         page.goto(f"http://localhost:{stack.port}/")
         assert page.get_by_role("heading", level=1).inner_text().startswith("AI colleagues")
@@ -48,12 +55,24 @@ def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
         page.get_by_label("Username").fill("alice@umbrella.test")
         page.get_by_label("Password").fill("a-Long-passw0rd!")
         page.get_by_role("button", name=re.compile("Log in")).click()
-        page.wait_for_url(re.compile(r"/admin/$"))
-        assert "Your agents and data" in page.content()
-        screenshot("5-workspace-admin")
+        page.wait_for_url(re.compile(r"/setup/$"))
+        assert page.get_by_role("heading", level=1).inner_text() == "Set up your workspace"
+        screenshot("5-setup-steps")
+
+        # Slack, "Add to Slack": OAuth v2 through the Slack double's consent page.
+        workspace = page.url.split("/setup/")[0]
+        page.goto(f"{workspace}/setup/slack/")
+        page.get_by_role("link", name="Add to Slack").click()
+        page.wait_for_url(re.compile(r"/slack/install\?invite="))
+        page.get_by_role("link", name="Add to Slack").click()
+        page.wait_for_url(re.compile(r"/oauth/v2/authorize\?"))
+        screenshot("6-slack-consent")
+        page.locator("#allow").click()
+        page.get_by_role("heading", name="Jamono is installed").wait_for()
+        assert "Umbrella HQ" in page.content()
+        screenshot("6-slack-installed")
 
         # Slack, the self-hoster's way: the manifest of this server, then the bot token.
-        workspace = page.url.split("/admin/")[0]
         page.goto(f"{workspace}/setup/slack/")
         manifest = page.locator("#slack-manifest").inner_text()
         assert f"{workspace}/slack/events" in manifest and "/nox-status" in manifest
@@ -73,6 +92,14 @@ def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
         page.get_by_text("Jira is connected.").wait_for()
         assert jira.api_token not in page.content()
         screenshot("8-jira-connected")
+
+        page.get_by_role("link", name="Next: choose agents and tools").click()
+        page.get_by_label("ATLAS", exact=True).uncheck()
+        screenshot("9-agents-and-tools")
+        page.get_by_role("button", name="Save and continue").click()
+        page.wait_for_url(re.compile(r"/setup/done/$"))
+        assert "/nox-help" in page.content() and "/atlas-help" not in page.content()
+        screenshot("10-done")
     finally:
         stack.stop()
         slack.stop()

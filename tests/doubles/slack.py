@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import copy
+import html
 import itertools
 import json
 import threading
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from tests.doubles.base import ProtocolDouble, RecordedRequest, Reply
@@ -159,6 +161,7 @@ class SlackDouble(ProtocolDouble):
         self._shared_files: list[dict[str, Any]] = []
         self.streaming_supported = True
         self.status_in_channels = False
+        self._authorize_as: dict[str, str] | None = None
 
     def add_token(
         self,
@@ -446,6 +449,8 @@ class SlackDouble(ProtocolDouble):
                 posted = request.form or request.body.decode("utf-8", "replace")
             status, text = self.handle_response_url(request.path[len("/response_url/") :], posted)
             return Reply(status=status, body=text.encode(), headers={"Content-Type": "text/html"})
+        if request.path == AUTHORIZE_PATH:
+            return self.handle_authorize(request.query)
         if request.path.startswith(_UPLOAD_PATH):
             status, text = self.handle_upload(request.path[len(_UPLOAD_PATH) :], request.body)
             return Reply(status=status, body=text.encode(), headers={"Content-Type": "text/plain"})
@@ -486,6 +491,52 @@ class SlackDouble(ProtocolDouble):
             if bot is None:
                 return HTTPStatus.OK, {"ok": False, "error": "invalid_auth"}, {}
             return HTTPStatus.OK, handler(self, bot, params), {}
+
+    def authorize_as(
+        self, *, team_id: str, team_name: str, bot_user_id: str = DEFAULT_BOT_USER_ID
+    ) -> None:
+        """The workspace (and its bot) that a person approving on the consent page
+        (``authorize_url``) installs the app into."""
+        with self._state_lock:
+            self._authorize_as = {
+                "team_id": team_id,
+                "team_name": team_name,
+                "bot_user_id": bot_user_id,
+            }
+
+    @property
+    def authorize_url(self) -> str:
+        """What ``settings.SLACK_OAUTH_AUTHORIZE_URL`` should be."""
+        return f"{self.url}{AUTHORIZE_PATH}"
+
+    def handle_authorize(self, query: dict[str, list[str]]) -> Reply:
+        """Slack's consent page (``/oauth/v2/authorize``): checks the app's client id and the
+        requested scopes, then offers "Allow" (back to ``redirect_uri`` with a fresh code and
+        the ``state``, exchangeable once by ``oauth.v2.access`` with the same redirect URI)
+        and "Cancel" (back with ``error=access_denied``)."""
+        params = {name: values[-1] for name, values in query.items()}
+        redirect_uri, state = params.get("redirect_uri", ""), params.get("state", "")
+        if params.get("client_id") != self.client_id:
+            return _html_page("Invalid client_id parameter", status=HTTPStatus.BAD_REQUEST)
+        if not params.get("scope") or not redirect_uri.startswith(("http://", "https://")):
+            return _html_page("Invalid arguments", status=HTTPStatus.BAD_REQUEST)
+        with self._state_lock:
+            target = dict(self._authorize_as or {})
+        if not target:
+            return _html_page("No workspace to install into", status=HTTPStatus.BAD_REQUEST)
+        code = f"code-{uuid.uuid4().hex}"
+        self.add_oauth_code(code, redirect_uri=redirect_uri, **target)
+        join = "&" if "?" in redirect_uri else "?"
+        allow = f"{redirect_uri}{join}{urlencode({'code': code, 'state': state})}"
+        cancel = f"{redirect_uri}{join}{urlencode({'error': 'access_denied', 'state': state})}"
+        scopes = "".join(f"<li>{html.escape(s)}</li>" for s in params["scope"].split(","))
+        body = (
+            f"<h1>Jamono is requesting permission to access the "
+            f"{html.escape(target['team_name'])} Slack workspace</h1><ul>{scopes}</ul>"
+            f'<a id="allow" href="{html.escape(allow)}">Allow</a> '
+            f'<a id="cancel" href="{html.escape(cancel)}">Cancel</a>'
+        )
+        return _html_page(body)
 
     def handle_response_url(self, response_id: str, body: Any) -> tuple[int, str]:
         with self._state_lock:
@@ -831,6 +882,15 @@ _METHODS = {
     "files.getUploadURLExternal": SlackDouble._files_get_upload_url_external,
     "files.completeUploadExternal": SlackDouble._files_complete_upload_external,
 }
+
+# Slack's consent page for "Add to Slack" (slack.com/oauth/v2/authorize).
+AUTHORIZE_PATH = "/oauth/v2/authorize"
+
+
+def _html_page(body: str, *, status: int = HTTPStatus.OK) -> Reply:
+    page = f"<!doctype html><html><body>{body}</body></html>"
+    return Reply(status=status, body=page.encode(), headers={"Content-Type": "text/html"})
+
 
 # Where files.getUploadURLExternal sends the bytes (Slack's is files.slack.com/upload/v1/…).
 _UPLOAD_PATH = "/upload/v1/"
