@@ -13,6 +13,7 @@ urlpatterns = [
     # The dashboard comes with the web front door (issue 15); the admin until then.
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", tenant_admin_site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("setup/slack/", slack_setup, name="slack-setup"),
     path("setup/", include("apps.onboarding.setup_urls")),
     path("setup/jira/", jira_setup, name="jira-setup"),
