@@ -5,60 +5,15 @@ secrets configured; none of the secrets appears in any of them."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-from urllib.parse import urldefrag, urlsplit
-
 import pytest
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
+from tests.crawling import crawl
 from tests.factories import SlackWorkspaceFactory, tenant_browser
 
 SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"
 CLIENT_SECRET = "c9f0f895fb98ab9159f51fd0297e236d"
-# Links a crawl must not follow: they change state on GET in no page of ours, but logging out
-# would end the crawl early, and the language switch needs a POST anyway.
-SKIPPED = ("/logout", "/admin/logout", "/i18n/")
-MAX_PAGES = 400
-
-
-class _Links(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        href = dict(attrs).get("href") if tag == "a" else None
-        if href:
-            self.links.append(href)
-
-
-def crawl(client, start: list[str], **extra) -> dict[str, str]:
-    """GET every same-site page reachable from ``start``; {path: body} of those answering 200."""
-    seen: set[str] = set()
-    pages: dict[str, str] = {}
-    queue = list(start)
-    while queue and len(seen) < MAX_PAGES:
-        path = queue.pop(0)
-        if path in seen or path.startswith(SKIPPED):
-            continue
-        seen.add(path)
-        response = client.get(path, **extra)
-        if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
-            continue
-        body = response.content.decode()
-        pages[path] = body
-        parser = _Links()
-        parser.feed(body)
-        for href in parser.links:
-            href = urldefrag(href)[0]
-            parts = urlsplit(href)
-            if parts.scheme or parts.netloc or not parts.path.startswith("/"):
-                continue
-            if "/delete/" in parts.path or parts.path.startswith("/static/"):
-                continue
-            queue.append(href)
-    return pages
 
 
 @pytest.fixture

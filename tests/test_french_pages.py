@@ -1,0 +1,140 @@
+"""The public site, the set-up steps and the dashboard of a company render in French with no
+English left: every page a company's owner reaches (crawled link by link) is rendered in
+English and in French, and a text that is the same in both is an English leftover, unless it
+is a word French shares with English or a name (the company's own content is marked
+``translate="no"`` in the templates, HTML's marker for it, and not compared)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.conf import settings
+
+from tests.crawling import crawl, visible_texts
+from tests.factories import SlackWorkspaceFactory, tenant_browser
+
+# The same in both languages: names, and words French spells as English does.
+SAME_IN_FRENCH = {
+    # names
+    "Jamono",
+    "NOX",
+    "ATLAS",
+    "CIRRUS",
+    "Slack",
+    "Jira",
+    "English",
+    "Français",
+    "français",
+    "Ollama",
+    "OpenAI",
+    "PostgreSQL",
+    "pgvector",
+    "Markdown",
+    "HTML",
+    "PDF",
+    "DNS",
+    "TLS",
+    "API",
+    # French words written as in English
+    "Conversations",
+    "Actions",
+    "Votes",
+    "Documents",
+    "Agents",
+    "Agent",
+    "Sources",
+    "Source",
+    "Administration",
+    "Incidents",
+    "Description",
+    "Messages",
+    "Message",
+    "Questions",
+    "Question",
+    "Date",
+    "Total",
+    "Type",
+    "Version",
+    "Notes",
+    "Options",
+    "Action",
+    "Permissions",
+    "Instructions",
+    "Navigation",
+    "Minutes",
+    "Secondes",
+    "Tokens",
+    "Contexte",
+    "Statut",
+    "Chunks",
+    "Article",
+    "Latence",
+    "Page",
+}
+# Not words: numbers, dates, times, identifiers, addresses, punctuation, units.
+NOT_PROSE = re.compile(
+    r"^[\W\d_]*$|^[\w.+-]+@[\w.-]+$|^https?://\S+$|^/[\w/.-]*$|^\S*[\d_:/.]\S*$|^[A-Z0-9_-]+$"
+)
+
+
+def leftovers(english: str, french: str) -> set[str]:
+    same = visible_texts(english) & visible_texts(french)
+    return {
+        text
+        for text in same
+        if not NOT_PROSE.match(text)
+        and text not in SAME_IN_FRENCH
+        and not all(word in SAME_IN_FRENCH or NOT_PROSE.match(word) for word in text.split())
+    }
+
+
+def in_both_languages(client, path: str, **extra) -> tuple[str, str]:
+    bodies = []
+    for language in ("en", "fr"):
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+        response = client.get(path, **extra)
+        assert response.status_code == 200, (path, response.status_code)
+        bodies.append(response.content.decode())
+    client.cookies.pop(settings.LANGUAGE_COOKIE_NAME)
+    return bodies[0], bodies[1]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/", "/signup/"])
+def test_the_public_pages_have_no_english_left_in_french(client, path):
+    english, french = in_both_languages(client, path, HTTP_HOST="localhost")
+
+    assert 'lang="fr"' in french
+    assert leftovers(english, french) == set()
+
+
+def test_every_page_of_a_company_has_no_english_left_in_french(client, jira_tenant):
+    SlackWorkspaceFactory(tenant=jira_tenant, team_name="Acme")
+    client = tenant_browser(client, jira_tenant)
+    paths = sorted(crawl(client, ["/", "/setup/"], skip=("/admin/",), max_pages=120))
+    assert {"/setup/", "/setup/agents/", "/setup/done/", "/setup/slack/"} <= set(paths)
+
+    found = {}
+    for path in paths:
+        english, french = in_both_languages(client, path)
+        if left := leftovers(english, french):
+            found[path] = sorted(left)
+
+    assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+def test_a_company_in_french_gets_french_pages_until_someone_picks_another_language(
+    client, tenant_a
+):
+    tenant_a.language = "fr"
+    tenant_a.save(update_fields=["language"])
+    client = tenant_browser(client, tenant_a)
+
+    default = client.get("/setup/").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    chosen = client.get("/setup/").content.decode()
+
+    assert 'lang="fr"' in default and "Mettez en route votre espace" in default
+    assert 'lang="en"' in chosen and "Set up your workspace" in chosen
