@@ -13,6 +13,8 @@ urlpatterns = [
     # The dashboard comes with the web front door (issue 15); the admin until then.
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", tenant_admin_site.urls),
+    # Login, logout, password reset, the team and invitations.
+    path("", include("apps.accounts.urls")),
     path("setup/slack/", slack_setup, name="slack-setup"),
     path("setup/jira/", jira_setup, name="jira-setup"),
     path("agents/", agent_settings, name="agent-settings"),
