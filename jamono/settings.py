@@ -120,6 +120,8 @@ TENANT_APPS = [
     # Login attempts of the tenant's own admin, kept in its schema next to its users: a lockout
     # on one company's admin never locks the same user name out of another's.
     "axes",
+    # Its people: roles (groups), invitations, the login and password-reset pages.
+    "apps.accounts",
     "apps.agents",
     "apps.conversations",
     "apps.tools",
@@ -334,6 +336,10 @@ CELERY_BEAT_SCHEDULE = {
 
 # django-axes first: a locked-out login is refused before any password is hashed (a hash costs
 # ~0.25 s of CPU, so a flood of wrong passwords would otherwise slow every other request).
+# A company's site has its own login page (apps.accounts); its people land on the dashboard.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",

@@ -14,6 +14,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", tenant_admin_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Login, logout, password reset, the team and invitations.
+    path("", include("apps.accounts.urls")),
     path("setup/slack/", slack_setup, name="slack-setup"),
     path("setup/", include("apps.onboarding.setup_urls")),
     path("setup/jira/", jira_setup, name="jira-setup"),

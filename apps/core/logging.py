@@ -37,6 +37,10 @@ SECRET_PATTERNS = [
     re.compile(r"ATATT[A-Za-z0-9_=-]{16,}"),
     re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?(?:bearer|basic)\s+)[^\s'\"]+"),
     re.compile(r"(?i)([?&](?:" + "|".join(SENSITIVE_QUERY_PARAMETERS) + r")=)[^&#\s'\"]+"),
+    # Tokens in a path: an invitation's (/invite/<token>/) and a password reset's
+    # (/reset/<uidb64>/<token>/), both credentials while they are unused.
+    re.compile(r"(/invite/)[A-Za-z0-9_-]+"),
+    re.compile(r"(/reset/[A-Za-z0-9_-]+/)[A-Za-z0-9_-]+"),
 ]
 
 

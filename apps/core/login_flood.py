@@ -19,7 +19,8 @@ from django.conf import settings
 
 from apps.core.request_limits import plain_text_send
 
-LOGIN_PATHS = ("/admin/login/",)
+# The admin sites' login and a company's own login page (apps.accounts).
+LOGIN_PATHS = ("/admin/login/", "/login/")
 # Addresses remembered per process; past this the oldest are forgotten (memory stays bounded).
 MAX_TRACKED_ADDRESSES = 10_000
 WINDOW_S = 60.0

@@ -10,6 +10,9 @@ from apps.core.views import healthz
 # Both admin sites, the operators' (jamono/urls_public.py) and each tenant's
 # (jamono/urls_tenants.py), are mounted at /admin/.
 ADMIN_LOGIN_PATH = "/admin/login/"
+# A company's own login page (apps.accounts, on its site's root), under the same lockout.
+WORKSPACE_LOGIN_PATH = "/login/"
+LOGIN_PATHS = (ADMIN_LOGIN_PATH, WORKSPACE_LOGIN_PATH)
 
 
 class HealthCheckMiddleware:
@@ -78,7 +81,7 @@ class LoginLockoutMiddleware:
     def __call__(self, request):
         if (
             request.method == "POST"
-            and request.path == ADMIN_LOGIN_PATH
+            and request.path in LOGIN_PATHS
             and settings.AXES_ENABLED
             and not AxesProxyHandler.is_allowed(request)
         ):

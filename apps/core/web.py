@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.admin.views.decorators import staff_member_required
 
 # Where a visitor who is not logged in on this company's site is sent.
-WORKSPACE_LOGIN_URL = "tenant_admin:login"
+WORKSPACE_LOGIN_URL = "login"
 
 
 def workspace_page(view):

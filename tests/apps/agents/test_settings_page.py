@@ -89,4 +89,4 @@ def test_a_login_on_one_company_opens_nothing_of_another(client, tenant_a, tenan
 
     other = client.get(path, HTTP_HOST=tenant_b.get_primary_domain().domain)
 
-    assert other.status_code == 302 and other["Location"].startswith("/admin/login/")
+    assert other.status_code == 302 and other["Location"].startswith("/login/")

@@ -125,7 +125,7 @@ def test_a_superuser_needs_no_explicit_permission(client, tenant_a):
 def test_anonymous_visitors_are_sent_to_the_login_page(client, tenant_a):
     response = client.get("/knowledge/", HTTP_HOST=tenant_a.get_primary_domain().domain)
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/")
+    assert response["Location"].startswith("/login/")
 
 
 def test_a_document_has_a_page_with_its_chunks_in_order(staff_client, tenant_a, ollama_double):

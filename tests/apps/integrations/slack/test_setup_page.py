@@ -25,7 +25,7 @@ def logged_in(client, tenant, *, superuser=True):
 def test_the_page_needs_a_staff_login(client, host):
     response = client.get(URL, HTTP_HOST=host)
 
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
 def test_the_manifest_is_wired_to_this_server(client, tenant_a, host):
