@@ -51,8 +51,8 @@ def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
         screenshot("4-ready")
 
         page.get_by_role("link", name="Open your workspace").click()
-        page.wait_for_url(re.compile(r"^http://umbrella-logistics\.localhost:\d+/admin/login/"))
-        page.get_by_label("Username").fill("alice@umbrella.test")
+        page.wait_for_url(re.compile(r"^http://umbrella-logistics\.localhost:\d+/login/"))
+        page.get_by_label("E-mail or user name").fill("alice@umbrella.test")
         page.get_by_label("Password").fill("a-Long-passw0rd!")
         page.get_by_role("button", name=re.compile("Log in")).click()
         page.wait_for_url(re.compile(r"/setup/$"))
