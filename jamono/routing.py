@@ -1,3 +1,9 @@
 """WebSocket routes (Channels). Live dashboard feeds are added here by the apps that own them."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.integrations.web.consumers import WebChatConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/chat/<slug:slug>/", WebChatConsumer.as_asgi()),
+]

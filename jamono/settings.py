@@ -132,6 +132,8 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
+# django-tenants' default, named here because code reads it as a setting (apps.core.sockets).
+PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "jamono.urls_public"
 ROOT_URLCONF = "jamono.urls_tenants"
 # Slack, /healthz and the admin are reached on any host name; unknown hosts see the public site.
@@ -450,6 +452,8 @@ LLM_PROVIDER_BACKENDS = {
 }
 # The chat platform behind apps.integrations.bases.chat: a callable team_id -> Chat.
 CHAT_BACKEND = "apps.integrations.slack.chat.slack_chat_for_team"
+# The same contract for questions asked in the browser (team id "web", apps.integrations.web).
+WEB_CHAT_BACKEND = "apps.integrations.web.chat.web_chat_for_team"
 OLLAMA_HOST = env_str("OLLAMA_HOST", "http://127.0.0.1:11434")
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")

@@ -7,6 +7,7 @@ from apps.agents.views import agent_settings, agent_settings_change
 from apps.core.admin_sites import tenant_admin_site
 from apps.integrations.jira.views import jira_setup
 from apps.integrations.slack.setup_views import slack_setup
+from apps.integrations.web.views import agent_chat
 from apps.knowledge.views import knowledge_document, knowledge_documents
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("setup/slack/", slack_setup, name="slack-setup"),
     path("setup/", include("apps.onboarding.setup_urls")),
     path("setup/jira/", jira_setup, name="jira-setup"),
+    path("chat/<slug:slug>/", agent_chat, name="agent-chat"),
     path("agents/", agent_settings, name="agent-settings"),
     path("agents/<slug:slug>/", agent_settings_change, name="agent-settings-change"),
     path("api/knowledge/", include("apps.knowledge.urls")),

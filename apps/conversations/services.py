@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
 
 from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
 from apps.conversations.memory import answer_forget
 from apps.conversations.models import AnswerFeedback, Conversation, Message
 from apps.core.tenant_tasks import enqueue_for_tenant
-from apps.integrations.bases.chat import IncomingMessage
+from apps.integrations.bases.chat import WEB_TEAM_ID, IncomingMessage
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +115,84 @@ def slack_question_store(incoming: IncomingMessage, *, thread_key: str) -> Messa
     # Published when the INSERT is committed (at once: a Slack request runs in autocommit). If
     # publishing fails, or the process dies before it, the retry sweep
     # (questions_waiting_for_answer) answers the question.
+    enqueue_for_tenant(
+        ANSWER_GENERATE_TASK,
+        schema_name=connection.schema_name,
+        kwargs={"question_id": question.pk},
+    )
+    return question
+
+
+class QuestionRefused(ValueError):
+    """A question that is not stored; the message tells the person why (translated)."""
+
+
+# A browser chat's thread: an id the page makes per chat session (fits ``thread_key``).
+WEB_THREAD_RE = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+WEB_PERSON_PREFIX = "web-"
+_web_ts_lock = threading.Lock()
+_web_ts_last = 0
+
+
+def web_person_id(user_pk: int) -> str:
+    """How a person of the company's site appears where Slack puts a user or a DM channel:
+    their questions, their conversations and the memory only they may draw on."""
+    return f"{WEB_PERSON_PREFIX}{user_pk}"
+
+
+def web_message_ts() -> str:
+    """A message id of Slack's shape (seconds.micro), never the same twice in this process:
+    the questions of one person must each have their own (``message_unique_user_message``)."""
+    global _web_ts_last
+    with _web_ts_lock:
+        _web_ts_last = max(time.time_ns() // 1000, _web_ts_last + 1)
+        micros = _web_ts_last
+    return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+
+def web_question_store(*, user_pk: int, agent: Agent, text: str, thread_key: str) -> Message:
+    """Store a question asked on the company's site to ``agent`` and enqueue its answer, as
+    for Slack (same task, same pipeline). The thread's conversation is created here with
+    ``agent``, so routing keeps the agent of the page. Private like a DM: the question and
+    its answer's memory serve only this person. Raises ``QuestionRefused``.
+    """
+    text = (text or "").strip()
+    if not text:
+        raise QuestionRefused(_("Write a question first."))
+    if len(text) > MAX_QUESTION_CHARS:
+        raise QuestionRefused(
+            _("This question is too long: at most %(limit)s characters.")
+            % {"limit": MAX_QUESTION_CHARS}
+        )
+    if not WEB_THREAD_RE.match(thread_key or ""):
+        raise QuestionRefused(_("This conversation is not valid; reload the page."))
+    if not agent.enabled:
+        raise QuestionRefused(_("%(agent)s is disabled.") % {"agent": agent.name})
+    person = web_person_id(user_pk)
+    with transaction.atomic():
+        conversation, _created = Conversation.objects.get_or_create(
+            channel_id=person,
+            thread_ts=thread_key,
+            defaults={
+                "agent": agent,
+                "team_id": WEB_TEAM_ID,
+                "channel_type": "im",
+                "started_by": person,
+            },
+        )
+        if conversation.agent_id != agent.pk:
+            raise QuestionRefused(_("This conversation is with another agent; reload the page."))
+        question = Message.objects.create(
+            role=Message.Role.USER,
+            status=Message.Status.RECEIVED,
+            team_id=WEB_TEAM_ID,
+            slack_user_id=person,
+            channel_id=person,
+            channel_type="im",
+            thread_key=thread_key,
+            slack_ts=web_message_ts(),
+            text=text,
+        )
     enqueue_for_tenant(
         ANSWER_GENERATE_TASK,
         schema_name=connection.schema_name,

@@ -4,7 +4,8 @@ Domain apps import this module, never a vendor SDK, a vendor's message format (B
 a vendor's install model. They describe messages in neutral terms (``OutgoingMessage``) and the
 platform package renders them natively; they get a platform for a question with
 ``chat_for_team``, which loads the configured backend by its dotted path
-(``settings.CHAT_BACKEND``), so nothing here imports a vendor package.
+(``settings.CHAT_BACKEND``; the browser chat of the company's own site:
+``settings.WEB_CHAT_BACKEND``), so nothing here imports a vendor package.
 """
 
 from __future__ import annotations
@@ -192,9 +193,16 @@ class Chat(abc.ABC):
         reused rather than a second one posted."""
 
 
+# The "team" of questions asked in the company's own site (the browser chat): no Slack team id
+# looks like it (they start with T or E).
+WEB_TEAM_ID = "web"
+
+
 def chat_for_team(team_id: str) -> Chat:
     """The chat platform of ``team_id``, for the current tenant only.
 
     Raises ``ChatUnavailable`` when the team has no active workspace in this tenant.
     """
+    if team_id == WEB_TEAM_ID:
+        return import_string(settings.WEB_CHAT_BACKEND)(team_id)
     return import_string(settings.CHAT_BACKEND)(team_id)
