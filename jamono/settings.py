@@ -239,7 +239,13 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "jamono:channels"},
+        "CONFIG": {
+            # A socket's consumer waits for its events with BZPOPMIN for 5 s at a time; redis-py 8
+            # reads with a 5 s socket timeout by default, which would end every quiet socket
+            # (redis.exceptions.TimeoutError). Longer than the wait, still finite.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+            "prefix": "jamono:channels",
+        },
     }
 }
 
