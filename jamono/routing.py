@@ -1,3 +1,9 @@
 """WebSocket routes (Channels). Live dashboard feeds are added here by the apps that own them."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.dashboard.consumers import ActivityConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/activity/", ActivityConsumer.as_asgi(), name="ws-activity"),
+]
