@@ -132,8 +132,6 @@ INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_
 
 TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
-# django-tenants' default, named here because code reads it as a setting (apps.core.sockets).
-PUBLIC_SCHEMA_NAME = "public"
 PUBLIC_SCHEMA_URLCONF = "jamono.urls_public"
 ROOT_URLCONF = "jamono.urls_tenants"
 # Slack, /healthz and the admin are reached on any host name; unknown hosts see the public site.
@@ -245,7 +243,13 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "jamono:channels"},
+        "CONFIG": {
+            # A socket's consumer waits for its events with BZPOPMIN for 5 s at a time; redis-py 8
+            # reads with a 5 s socket timeout by default, which would end every quiet socket
+            # (redis.exceptions.TimeoutError). Longer than the wait, still finite.
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
+            "prefix": "jamono:channels",
+        },
     }
 }
 

@@ -1,18 +1,17 @@
 """URLs served on a tenant's own domain (its admin, dashboard and API)."""
 
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from apps.agents.views import agent_settings, agent_settings_change
 from apps.core.admin_sites import tenant_admin_site
+from apps.dashboard.views import dashboard_home
 from apps.integrations.jira.views import jira_setup
 from apps.integrations.slack.setup_views import slack_setup
 from apps.integrations.web.views import agent_chat
 from apps.knowledge.views import knowledge_document, knowledge_documents
 
 urlpatterns = [
-    # The dashboard comes with the web front door (issue 15); the admin until then.
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", dashboard_home, name="dashboard"),
     path("admin/", tenant_admin_site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # Login, logout, password reset, the team and invitations.

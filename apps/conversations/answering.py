@@ -22,6 +22,11 @@ from django.utils import timezone
 from django_tenants.utils import get_tenant_domain_model
 
 from apps.conversations import replies
+from apps.conversations.activity import (
+    answer_failed_publish,
+    answer_finished_publish,
+    answer_started_publish,
+)
 from apps.conversations.models import Message
 from apps.conversations.prompting import prompt_build, sources_of
 from apps.conversations.selectors import MAX_ANSWER_ATTEMPTS, claim_stale_before
@@ -211,6 +216,7 @@ def answer_start(chat: Chat, question: Message) -> tuple[AnswerStream, Message]:
             text="",
             in_reply_to=question,
         )
+    answer_started_publish(question, answer)
     return stream, answer
 
 
@@ -410,6 +416,7 @@ def answer_finish(
     question.answered_at = now
     question.error = ""
     question.save(update_fields=["status", "answered_at", "error"])
+    answer_finished_publish(question, answer)
 
 
 def _source_shown(source: dict, chat: Chat) -> tuple[int, str]:
@@ -477,3 +484,4 @@ def answer_fail(question: Message, answer: Message | None, *, status: str, error
         answer.status = status
         answer.error = error[:2000]
         answer.save(update_fields=["status", "error"])
+    answer_failed_publish(question)

@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
+from apps.conversations.activity import question_stored_publish
 from apps.conversations.memory import answer_forget
 from apps.conversations.models import AnswerFeedback, Conversation, Message
 from apps.core.tenant_tasks import enqueue_for_tenant
@@ -112,6 +113,7 @@ def slack_question_store(incoming: IncomingMessage, *, thread_key: str) -> Messa
     except IntegrityError:
         logger.info("Duplicate Slack message %s ignored", incoming.event_id or incoming.ts)
         return None
+    question_stored_publish(question, text=question_text_clean(question.text))
     # Published when the INSERT is committed (at once: a Slack request runs in autocommit). If
     # publishing fails, or the process dies before it, the retry sweep
     # (questions_waiting_for_answer) answers the question.

@@ -15,6 +15,21 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 
+# How much of a message a feed line shows.
+ACTIVITY_PREVIEW_CHARS = 140
+
+
+def activity_preview(text: str, *, direct: bool) -> str:
+    """The start of ``text`` for a feed line, on one line; empty for a direct message, whose
+    text only its person may read (the feed says "direct message" instead)."""
+    if direct:
+        return ""
+    flat = " ".join(text.split())
+    if len(flat) <= ACTIVITY_PREVIEW_CHARS:
+        return flat
+    return flat[: ACTIVITY_PREVIEW_CHARS - 1].rstrip() + "…"
+
+
 def activity_group(schema_name: str) -> str:
     """The group of ``schema_name``'s activity feed."""
     return f"activity.{schema_name}"

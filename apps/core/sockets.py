@@ -11,36 +11,59 @@ its own company's groups.
 
 from __future__ import annotations
 
-from http.cookies import CookieError, SimpleCookie
 from importlib import import_module
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
-from django_tenants.utils import get_tenant_domain_model, schema_context
+from django.http.cookie import parse_cookie
+from django.http.request import split_domain_port, validate_host
+from django_tenants.utils import (
+    get_public_schema_name,
+    get_tenant_domain_model,
+    remove_www,
+    schema_context,
+)
+
+
+def scope_header(scope, header: bytes) -> str:
+    """``header``'s value (lower-case name); repeated headers joined as HTTP/2 splits cookies."""
+    values = [value.decode("latin-1") for name, value in scope.get("headers", ()) if name == header]
+    return ("; " if header == b"cookie" else ", ").join(values)
 
 
 def scope_host(scope) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == b"host":
-            return value.decode("latin-1").rsplit(":", 1)[0].strip().lower()
-    return ""
+    """The socket's host name as pages read theirs: without port, lower case, one of
+    ALLOWED_HOSTS (else ""), ``www.`` removed as django-tenants does."""
+    domain, _port = split_domain_port(scope_header(scope, b"host"))
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return ""
+    return remove_www(domain)
 
 
 def scope_cookie(scope, cookie_name: str) -> str:
-    for name, value in scope.get("headers", ()):
-        if name == b"cookie":
-            cookies = SimpleCookie()
-            try:
-                cookies.load(value.decode("latin-1"))
-            except CookieError:  # a malformed cookie header is no session
-                return ""
-            morsel = cookies.get(cookie_name)
-            return morsel.value if morsel else ""
-    return ""
+    # Django's own parser: one odd cookie of another site on the same host does not hide the
+    # session cookie (http.cookies.SimpleCookie stops at the first one it cannot read).
+    return parse_cookie(scope_header(scope, b"cookie")).get(cookie_name, "")
+
+
+def scope_same_origin(scope) -> bool:
+    """Whether the page that opened the socket is on the socket's own host. Browsers send the
+    session cookie of the socket's host whatever page opens it; only a page of that host may
+    use it (another company's site on the same parent domain may not)."""
+    origin = scope_header(scope, b"origin")
+    if not origin:
+        return True  # not a browser; the cookie was given by whoever holds it
+    try:
+        origin_host = (urlsplit(origin).hostname or "").lower()
+    except ValueError:
+        return False
+    host, _port = split_domain_port(scope_header(scope, b"host"))
+    return bool(origin_host) and origin_host == host
 
 
 def schema_for_host(host: str) -> str | None:
@@ -49,7 +72,7 @@ def schema_for_host(host: str) -> str | None:
         return None
     connection.set_schema_to_public()
     domain = get_tenant_domain_model().objects.select_related("tenant").filter(domain=host).first()
-    if domain is None or domain.tenant.schema_name == settings.PUBLIC_SCHEMA_NAME:
+    if domain is None or domain.tenant.schema_name == get_public_schema_name():
         return None
     return domain.tenant.schema_name
 
@@ -73,6 +96,8 @@ def socket_identity(scope) -> tuple[str | None, object]:
     schema_name = schema_for_host(scope_host(scope))
     if schema_name is None:
         return None, AnonymousUser()
+    if not scope_same_origin(scope):
+        return schema_name, AnonymousUser()
     return schema_name, session_user(schema_name, scope_cookie(scope, settings.SESSION_COOKIE_NAME))
 
 

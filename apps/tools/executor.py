@@ -24,6 +24,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from apps.core.logging import REDACTED, redact
 from apps.integrations.bases.llm import ToolCall
+from apps.tools.activity import tool_call_finished_publish
 from apps.tools.models import ToolCallRecord
 from apps.tools.registry import Tool, ToolContext, ToolRefused, ToolUnavailable
 
@@ -282,3 +283,4 @@ def _finish(record: ToolCallRecord, status: str, started: float, *, error: str =
     record.duration_ms = int((time.monotonic() - started) * 1000)
     record.finished_at = timezone.now()
     record.save()
+    tool_call_finished_publish(record)

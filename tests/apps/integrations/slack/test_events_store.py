@@ -44,7 +44,7 @@ def test_a_mention_is_stored_with_its_agent_and_its_answer_enqueued(
         response = send(client, workspace, event)
 
     assert response.status_code == 200
-    assert len(callbacks) == 1  # the answer task, published after commit
+    assert len(callbacks) == 2  # the answer task and the live activity event, after commit
     with schema_context(workspace.tenant.schema_name):
         question = Message.objects.get()
         assert question.status == Message.Status.RECEIVED
@@ -69,7 +69,7 @@ def test_the_same_event_id_twice_stores_one_question_and_enqueues_once(
         retry = send(client, workspace, event, HTTP_X_SLACK_RETRY_NUM="1")
 
     assert first.status_code == retry.status_code == 200
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # once: the answer task and the live activity event
     with schema_context(workspace.tenant.schema_name):
         assert Message.objects.count() == 1
 

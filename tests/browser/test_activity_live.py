@@ -1,0 +1,105 @@
+"""The dashboard's home page in a real browser against `make run`: a Slack question stored by
+the web process and answered by the worker appears on the page, live, without a reload; a
+direct message's text never does."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+
+from tests.doubles.ollama import OllamaDouble
+from tests.doubles.slack import SlackDouble
+from tests.doubles.slack_requests import (
+    app_mention_event,
+    event_callback,
+    message_event,
+    signed_http_headers,
+)
+from tests.factories import slack_token
+from tests.stack_runner import stack_start
+
+SECRET = "live-signing-secret"
+TEAM, BOT = "T0LIVEAAA", "U0BOTLIVE"
+ANSWER_WORDS = "Roll back with kubectl rollout undo."
+LIVE_LIMIT_MS = 2000
+
+
+def post_event(stack, event: dict) -> int:
+    body = json.dumps(event_callback(TEAM, event, bot_user_id=BOT))
+    request = urllib.request.Request(
+        f"{stack.url}/slack/events",
+        data=body.encode(),
+        headers={"Content-Type": "application/json", **signed_http_headers(body, SECRET)},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status
+
+
+def test_a_slack_question_and_its_answer_appear_live_on_the_home_page(page, screenshot, tmp_path):
+    slack = SlackDouble().start()
+    ollama = OllamaDouble(reply_text=ANSWER_WORDS).start()
+    token = slack_token()
+    slack.add_token(token, team_id=TEAM, bot_user_id=BOT)
+    stack = stack_start(
+        tmp_path / "data",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.api_url,
+        OLLAMA_HOST=ollama.url,
+        LLM_PROVIDER="ollama",
+    )
+    try:
+        for args in (
+            ("add_tenant", "acme", "--name", "Acme"),
+            ("connect_slack", "acme", "--team-id", TEAM, "--bot-token", token,
+             "--bot-user-id", BOT),
+            ("tenant_command", "shell", "--schema", "acme", "-c",
+             "from django.contrib.auth import get_user_model; get_user_model().objects"
+             ".create_superuser('ana', 'ana@acme.test', 'a-Long-passw0rd!')"),
+        ):  # fmt: skip
+            result = stack.manage(*args)
+            assert result.returncode == 0, result.stderr
+
+        site = f"http://acme.localhost:{stack.port}"
+        page.goto(f"{site}/")
+        page.wait_for_url(re.compile(r"/admin/login/"))
+        page.get_by_label("Username").fill("ana")
+        page.get_by_label("Password").fill("a-Long-passw0rd!")
+        page.get_by_role("button", name=re.compile("Log in")).click()
+        page.wait_for_url(f"{site}/")
+        page.locator('#activity-state[data-state="live"]').wait_for()
+        assert "NOX" in page.locator(".agents-summary").inner_text()
+        screenshot("1-home-live")
+
+        sent = time.monotonic()
+        assert post_event(stack, app_mention_event(f"<@{BOT}> how do I roll back?")) == 200
+        question = page.locator('.activity-line[data-kind="question"]').first
+        question.wait_for(timeout=LIVE_LIMIT_MS)
+        arrived_ms = (time.monotonic() - sent) * 1000
+        assert "how do I roll back?" in question.inner_text()
+        assert arrived_ms < LIVE_LIMIT_MS, arrived_ms
+
+        answer = page.locator('.activity-line[data-kind="answer"]').first
+        answer.wait_for(timeout=60_000)
+        assert ANSWER_WORDS in answer.inner_text() and "NOX" in answer.inner_text()
+        assert page.locator('.activity-line[data-kind="thinking"]').count() == 1
+        screenshot("2-question-answered")
+
+        assert post_event(stack, message_event("my salary is 12345", channel="D0LIVEDM1")) == 200
+        page.locator('.activity-line[data-kind="question"]').nth(1).wait_for()
+        direct = page.locator('.activity-line[data-kind="question"]').first
+        assert "direct message" in direct.inner_text()
+        assert "12345" not in page.content()
+        screenshot("3-direct-message")
+
+        page.reload()  # the same lines, now rendered from the database
+        page.locator('#activity-state[data-state="live"]').wait_for()
+        assert ANSWER_WORDS in page.locator("#activity-feed").inner_text()
+        assert "12345" not in page.content()
+    finally:
+        output = stack.stop()
+        slack.stop()
+        ollama.stop()
+        print(output[-5000:])
