@@ -72,7 +72,9 @@ def _owners_locked() -> list:
 
 
 def _owner_leaving_check(user) -> None:
-    if user.is_superuser and user.is_active and len(_owners_locked()) <= 1:
+    # Read from the locked rows, not from ``user`` (loaded before the lock was taken).
+    owners = {owner.pk for owner in _owners_locked()}
+    if user.pk in owners and len(owners) <= 1:
         raise TeamError(_("The company needs an owner: make someone else an owner first."))
 
 
