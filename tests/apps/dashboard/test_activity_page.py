@@ -109,7 +109,7 @@ def test_a_login_on_company_a_opens_nothing_on_company_bs_host(client, tenant_a,
 
     response = client.get("/", HTTP_HOST=tenant_b.get_primary_domain().domain)
 
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
 def test_the_live_script_is_a_file_and_its_words_come_translated_with_the_page(client, tenant_a):

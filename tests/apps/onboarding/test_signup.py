@@ -136,7 +136,7 @@ def test_an_unknown_sign_up_token_is_a_404(client):
 def test_a_tenant_host_root_asks_a_visitor_to_log_in(client, tenant_a):
     response = client.get("/", HTTP_HOST=tenant_a.get_primary_domain().domain)
 
-    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
 
 
 @pytest.mark.django_db
