@@ -7,7 +7,13 @@ from apps.agents.views import agent_settings, agent_settings_change
 from apps.core.admin_sites import tenant_admin_site
 from apps.integrations.jira.views import jira_setup
 from apps.integrations.slack.setup_views import slack_setup
-from apps.knowledge.views import knowledge_document, knowledge_documents
+from apps.knowledge.views import (
+    knowledge_document,
+    knowledge_document_delete,
+    knowledge_document_reindex,
+    knowledge_document_row,
+    knowledge_documents,
+)
 
 urlpatterns = [
     # The dashboard comes with the web front door (issue 15); the admin until then.
@@ -20,4 +26,11 @@ urlpatterns = [
     path("api/knowledge/", include("apps.knowledge.urls")),
     path("knowledge/", knowledge_documents, name="knowledge-documents"),
     path("knowledge/<int:pk>/", knowledge_document, name="knowledge-document"),
+    path("knowledge/<int:pk>/row/", knowledge_document_row, name="knowledge-document-row"),
+    path("knowledge/<int:pk>/delete/", knowledge_document_delete, name="knowledge-document-delete"),
+    path(
+        "knowledge/<int:pk>/reindex/",
+        knowledge_document_reindex,
+        name="knowledge-document-reindex",
+    ),
 ]
