@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from apps.agents.views import agent_settings, agent_settings_change
+from apps.conversations.views import conversation_detail, conversations, metrics
 from apps.core.admin_sites import tenant_admin_site
 from apps.integrations.jira.views import jira_setup
 from apps.integrations.slack.setup_views import slack_setup
@@ -14,6 +15,7 @@ from apps.knowledge.views import (
     knowledge_document_row,
     knowledge_documents,
 )
+from apps.tools.views import actions
 
 urlpatterns = [
     # The dashboard comes with the web front door (issue 15); the admin until then.
@@ -33,4 +35,8 @@ urlpatterns = [
         knowledge_document_reindex,
         name="knowledge-document-reindex",
     ),
+    path("conversations/", conversations, name="conversations"),
+    path("conversations/<int:pk>/", conversation_detail, name="conversation-detail"),
+    path("actions/", actions, name="actions"),
+    path("metrics/", metrics, name="metrics"),
 ]
