@@ -11,9 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import (
     Aggregate,
-    BooleanField,
     Count,
-    ExpressionWrapper,
     FloatField,
     Max,
     OuterRef,
@@ -26,6 +24,7 @@ from django.utils import timezone
 
 from apps.agents.models import Agent
 from apps.conversations.models import AnswerFeedback, Conversation, Message
+from apps.core.privacy import conversation_own, conversation_private, text_visible
 from apps.tools.models import ToolCallRecord
 
 MAX_ANSWER_ATTEMPTS = 5
@@ -114,25 +113,10 @@ def answer_get(*, answer_id: int) -> Message | None:
     )
 
 
-# The browser chat's conversations: ``team_id`` "web", ``started_by`` "web-<user pk>".
-WEB_CHAT_TEAM_ID = "web"
-DIRECT_MESSAGE = "im"
-
-
-def web_chat_person(user) -> str:
-    """How the browser chat names ``user`` in ``Conversation.started_by``."""
-    return f"web-{user.pk}"
-
-
 def conversation_text_visible(*, viewer: str) -> Q:
-    """Conversations whose text the dashboard shows to ``viewer`` (``web_chat_person``).
-
-    A direct message serves only its person: its text is never shown to, nor searchable by,
-    anyone else on the dashboard. The browser chat is a person's own conversation too, so
-    its text is shown to that person only.
-    """
-    private = Q(channel_type=DIRECT_MESSAGE) | Q(team_id=WEB_CHAT_TEAM_ID)
-    return ~private | Q(team_id=WEB_CHAT_TEAM_ID, started_by=viewer)
+    """Conversations whose text the dashboard shows to ``viewer`` (``web_chat_person``): not
+    private to another person (see ``apps.core.privacy``)."""
+    return ~conversation_private() | conversation_own(viewer=viewer)
 
 
 def conversation_list(
@@ -151,7 +135,7 @@ def conversation_list(
     conversations = Conversation.objects.select_related("agent").annotate(
         message_count=Count("messages"),
         last_status=Subquery(latest_message.values("status")[:1]),
-        text_visible=ExpressionWrapper(visible, output_field=BooleanField()),
+        text_visible=text_visible(viewer=viewer),
     )
     if agent is not None:
         conversations = conversations.filter(agent=agent)
@@ -170,11 +154,7 @@ def conversation_get(*, conversation_id: int, viewer: str) -> Conversation | Non
     """One conversation with ``text_visible`` (to ``viewer``), or None."""
     return (
         Conversation.objects.select_related("agent")
-        .annotate(
-            text_visible=ExpressionWrapper(
-                conversation_text_visible(viewer=viewer), output_field=BooleanField()
-            )
-        )
+        .annotate(text_visible=text_visible(viewer=viewer))
         .filter(pk=conversation_id)
         .first()
     )

@@ -23,9 +23,9 @@ from apps.conversations.selectors import (
     conversation_messages,
     metrics_days,
     metrics_since,
-    web_chat_person,
 )
 from apps.core.charts import bar_chart, line_chart
+from apps.core.privacy import web_chat_person
 from apps.core.web import workspace_page
 from apps.tools.selectors import tool_call_counts
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db.models import Count, QuerySet
 
 from apps.agents.models import Agent
+from apps.core.privacy import text_visible
 from apps.integrations.bases.ticketing import ticketing_connected
 from apps.tools.catalog import TOOLS
 from apps.tools.models import AgentTool, Incident, ToolCallRecord
@@ -62,10 +63,14 @@ def incidents_waiting(*, automatic: bool = False) -> QuerySet[Incident]:
 
 
 def tool_call_list(
-    *, agent: Agent | None = None, tool: str = "", status: str = ""
+    *, viewer: str, agent: Agent | None = None, tool: str = "", status: str = ""
 ) -> QuerySet[ToolCallRecord]:
-    """The audit of this tenant's tool calls, newest first (arguments as stored: masked)."""
-    calls = ToolCallRecord.objects.select_related("agent")
+    """The audit of this tenant's tool calls, newest first (arguments as stored: masked), with
+    ``text_visible``: False for a call made in a conversation private to someone other than
+    ``viewer`` (its arguments and result carry that conversation's words)."""
+    calls = ToolCallRecord.objects.select_related("agent").annotate(
+        text_visible=text_visible(viewer=viewer, prefix="conversation__")
+    )
     if agent is not None:
         calls = calls.filter(agent=agent)
     if tool:
@@ -73,6 +78,13 @@ def tool_call_list(
     if status:
         calls = calls.filter(status=status)
     return calls.order_by("-created_at", "-pk")
+
+
+def incidents_waiting_shown(*, viewer: str) -> QuerySet[Incident]:
+    """``incidents_waiting`` with ``text_visible`` (see ``tool_call_list``)."""
+    return incidents_waiting().annotate(
+        text_visible=text_visible(viewer=viewer, prefix="tool_call__conversation__")
+    )
 
 
 def tool_names_called() -> list[str]:

@@ -7,11 +7,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
 from apps.tools.executor import arguments_masked
 from apps.tools.models import Incident, ToolCallRecord
-from tests.factories import ToolCallRecordFactory, starter_agent, tenant_browser
+from tests.factories import (
+    ConversationFactory,
+    ToolCallRecordFactory,
+    starter_agent,
+    tenant_browser,
+)
 
 VIEW_ONLY = ("view_toolcallrecord",)
 CALL_ROW = re.compile(r'<tr id="call-\d+">')
@@ -55,6 +61,35 @@ def test_arguments_are_shown_as_the_audit_masked_them(browser, tenant_a):
 
     assert "s3cr3t-v4lue" not in page
     assert "api_token" in page and "https://x.example" in page
+
+
+def test_what_an_agent_did_in_a_direct_message_shows_no_words_of_it(browser, tenant_a):
+    with schema_context(tenant_a.schema_name):
+        me = get_user_model().objects.get(username="ana").pk
+        dm = ConversationFactory(channel_type="im", channel_id="D0DM")
+        in_dm = ToolCallRecordFactory(
+            conversation=dm,
+            tool="jira_create_issue",
+            arguments={"summary": "my manager harasses me"},
+            summary="ticket HR-12 created for the harassment report",
+        )
+        Incident.objects.create(
+            tool_call=in_dm,
+            summary="harassment report",
+            idempotency_key="dm-1",
+            status=Incident.Status.WAITING,
+        )
+        mine = ConversationFactory(team_id="web", started_by=f"web-{me}", channel_id="W0ME")
+        ToolCallRecordFactory(conversation=mine, arguments={"url": "https://mine.example"})
+        theirs = ConversationFactory(team_id="web", started_by=f"web-{me + 1}", channel_id="W0X")
+        ToolCallRecordFactory(conversation=theirs, arguments={"url": "https://theirs.example"})
+
+    page = browser.get("/actions/").text
+
+    row = re.search(rf'<tr id="call-{in_dm.pk}">.*?</tr>', page, re.S).group(0)
+    assert "jira_create_issue" in row and "Private — asked in a direct message" in row
+    assert "harass" not in page
+    assert "https://mine.example" in page and "https://theirs.example" not in page
 
 
 def test_the_audit_is_newest_first_and_paginated(browser, tenant_a):
