@@ -80,7 +80,8 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_safe
 def metrics(request: HttpRequest) -> HttpResponse:
     _require_view(request)
-    filters = MetricsFilterForm(request.GET)
+    # The default window, written into the form so that its menu shows the one displayed.
+    filters = MetricsFilterForm({"days": DEFAULT_METRICS_DAYS, **request.GET.dict()})
     if not filters.is_valid():
         return render(request, "conversations/metrics.html", {"filters": filters}, status=400)
     agent = filters.cleaned_data["agent"]

@@ -306,6 +306,7 @@ def test_metrics_cover_the_chosen_window(browser, tenant_a):
     quarter = browser.get("/metrics/?days=90").text
     week = browser.get("/metrics/?days=7").text
 
+    assert '<option value="30" selected>' in month
     assert f"<title>{_day(40)}: 1</title>" not in month
     assert f"<title>{_day(40)}: 1</title>" in quarter
     assert len(re.findall(r"<title>\d\d-\d\d: \d+</title></rect>", week)) == 7
