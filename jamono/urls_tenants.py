@@ -3,12 +3,20 @@
 from django.urls import include, path
 
 from apps.agents.views import agent_settings, agent_settings_change
+from apps.conversations.views import conversation_detail, conversations, metrics
 from apps.core.admin_sites import tenant_admin_site
 from apps.dashboard.views import dashboard_home
 from apps.integrations.jira.views import jira_setup
 from apps.integrations.slack.setup_views import slack_setup
 from apps.integrations.web.views import agent_chat
-from apps.knowledge.views import knowledge_document, knowledge_documents
+from apps.knowledge.views import (
+    knowledge_document,
+    knowledge_document_delete,
+    knowledge_document_reindex,
+    knowledge_document_row,
+    knowledge_documents,
+)
+from apps.tools.views import actions
 
 urlpatterns = [
     path("", dashboard_home, name="dashboard"),
@@ -25,4 +33,15 @@ urlpatterns = [
     path("api/knowledge/", include("apps.knowledge.urls")),
     path("knowledge/", knowledge_documents, name="knowledge-documents"),
     path("knowledge/<int:pk>/", knowledge_document, name="knowledge-document"),
+    path("knowledge/<int:pk>/row/", knowledge_document_row, name="knowledge-document-row"),
+    path("knowledge/<int:pk>/delete/", knowledge_document_delete, name="knowledge-document-delete"),
+    path(
+        "knowledge/<int:pk>/reindex/",
+        knowledge_document_reindex,
+        name="knowledge-document-reindex",
+    ),
+    path("conversations/", conversations, name="conversations"),
+    path("conversations/<int:pk>/", conversation_detail, name="conversation-detail"),
+    path("actions/", actions, name="actions"),
+    path("metrics/", metrics, name="metrics"),
 ]

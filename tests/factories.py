@@ -8,10 +8,13 @@ import uuid
 
 import factory
 
+from apps.agents.models import Agent
+from apps.conversations.models import AnswerFeedback, Conversation, Message
 from apps.integrations.bases.chat import IncomingMessage
 from apps.integrations.slack.models import SlackWorkspace
 from apps.knowledge.models import Document
 from apps.tenants.services import tenant_create
+from apps.tools.models import ToolCallRecord
 
 _sequence = itertools.count()
 
@@ -54,6 +57,68 @@ class DocumentFactory(factory.django.DjangoModelFactory):
     content_hash = factory.Sequence(lambda n: f"{n:064x}")
     size_bytes = 1
     status = Document.Status.READY
+
+
+def starter_agent(slug: str = "nox") -> Agent:
+    return Agent.objects.get(slug=slug)
+
+
+class ConversationFactory(factory.django.DjangoModelFactory):
+    """A channel thread with an agent (use inside the tenant's schema). A DM: channel_type
+    "im"; the browser chat: team_id "web", started_by "web-<user pk>"."""
+
+    class Meta:
+        model = Conversation
+
+    agent = factory.LazyFunction(starter_agent)
+    team_id = "T0TEAM001"
+    channel_id = "C0CHAN001"
+    channel_type = "channel"
+    thread_ts = factory.Sequence(lambda n: f"1700000000.{n:06d}")
+    started_by = "U0PERSON1"
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A person's question (role USER) in ``conversation``; pass role/status for an answer."""
+
+    class Meta:
+        model = Message
+
+    conversation = factory.SubFactory(ConversationFactory)
+    role = Message.Role.USER
+    status = Message.Status.ANSWERED
+    slack_user_id = factory.LazyAttribute(lambda m: m.conversation.started_by)
+    team_id = factory.LazyAttribute(lambda m: m.conversation.team_id)
+    channel_id = factory.LazyAttribute(lambda m: m.conversation.channel_id)
+    channel_type = factory.LazyAttribute(lambda m: m.conversation.channel_type)
+    thread_key = factory.LazyAttribute(lambda m: m.conversation.thread_ts)
+    slack_ts = factory.Sequence(lambda n: f"1700000001.{n:06d}")
+    text = "how do I roll back?"
+
+
+class AnswerFeedbackFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AnswerFeedback
+
+    answer = factory.SubFactory(MessageFactory, role=Message.Role.ASSISTANT)
+    slack_user_id = factory.Sequence(lambda n: f"U{n:08d}")
+    value = AnswerFeedback.Value.UP
+
+
+class ToolCallRecordFactory(factory.django.DjangoModelFactory):
+    """A done call in the audit (use inside the tenant's schema)."""
+
+    class Meta:
+        model = ToolCallRecord
+
+    agent = factory.LazyFunction(starter_agent)
+    requested_by = "U0PERSON1"
+    tool = "http_probe"
+    risk = "read"
+    arguments = factory.LazyFunction(lambda: {"url": "https://status.example.com"})
+    summary = "200 OK in 120 ms"
+    status = ToolCallRecord.Status.DONE
+    duration_ms = 120
 
 
 def incoming_message(**overrides) -> IncomingMessage:

@@ -36,6 +36,7 @@ from apps.knowledge.serializers import (
     KnowledgeSearchQuerySerializer,
 )
 from apps.knowledge.services import (
+    document_delete,
     document_reindex,
     document_upload,
     document_validate_size,
@@ -167,6 +168,9 @@ class DocumentDetailView(KnowledgeAPIView, generics.RetrieveDestroyAPIView):
                 to_attr="chunks_shown",
             )
         )
+
+    def perform_destroy(self, instance: Document) -> None:
+        document_delete(document=instance)
 
 
 class DocumentReindexView(KnowledgeAPIView):

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from pgvector.django import CosineDistance
 
 from apps.agents.models import Agent
-from apps.knowledge.models import Chunk, Document
+from apps.knowledge.models import Chunk, Document, DocumentFile
 
 RRF_K = 60  # the usual constant of reciprocal rank fusion: dampens the top ranks' weight
 CANDIDATES_PER_METHOD = 40
@@ -50,6 +50,41 @@ def document_list() -> QuerySet[Document]:
         .annotate(chunk_count=Count("chunks", filter=Q(chunks__is_live=True)))
         .order_by("key")
     )
+
+
+# Statuses a worker still moves on by itself: the page keeps refreshing these rows.
+DOCUMENT_IN_PROGRESS = (
+    Document.Status.QUEUED,
+    Document.Status.PARSING,
+    Document.Status.EMBEDDING,
+)
+
+
+def document_rows() -> QuerySet[Document]:
+    """``document_list`` with ``has_file``: whether a stored file can be read again."""
+    return document_list().annotate(
+        has_file=Exists(DocumentFile.objects.filter(document=OuterRef("pk")))
+    )
+
+
+@dataclass(frozen=True)
+class EmbeddingProgress:
+    done: int
+    total: int
+
+
+def document_embedding_progress(document: Document) -> EmbeddingProgress | None:
+    """While the document waits for its embeddings: how many chunks of the version being
+    embedded have one (a new version's hidden chunks, or a first version's live ones)."""
+    if document.status != Document.Status.EMBEDDING:
+        return None
+    version = document.chunks.filter(is_live=False)
+    if not version.exists():
+        version = document.chunks.filter(is_live=True)
+    counts = version.aggregate(
+        total=Count("pk"), done=Count("pk", filter=Q(embedding__isnull=False))
+    )
+    return EmbeddingProgress(done=counts["done"], total=counts["total"])
 
 
 @dataclass(frozen=True)

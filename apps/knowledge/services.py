@@ -147,6 +147,15 @@ def document_reindex(*, document: Document) -> None:
     document_index_enqueue(document)
 
 
+@transaction.atomic
+def document_delete(*, document: Document) -> None:
+    """Remove the document from this tenant's knowledge: its chunks (live, and any version
+    still being embedded) and its stored file go with it, so no agent cites it again. A
+    worker still reading or embedding it finds it gone and stops (see ``document_index``)."""
+    Chunk.objects.filter(document=document).delete()
+    document.delete()
+
+
 def document_index(*, document_id: int) -> None:
     """Read a queued document's stored file (parse and chunk, in a child process within the
     budget), store its chunks and queue their embedding. A file that cannot be read, or not

@@ -1,13 +1,17 @@
-"""Reads: which tools an agent is offered, the tenant's allow-list, incidents waiting."""
+"""Reads: which tools an agent is offered, the tenant's allow-list, incidents waiting, and the
+actions audit (its page and the metrics page)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.db.models import Count, QuerySet
 
 from apps.agents.models import Agent
+from apps.core.privacy import text_visible
 from apps.integrations.bases.ticketing import ticketing_connected
 from apps.tools.catalog import TOOLS
-from apps.tools.models import AgentTool, Incident
+from apps.tools.models import AgentTool, Incident, ToolCallRecord
 from apps.tools.registry import Integration, Tool
 
 
@@ -56,3 +60,42 @@ def incidents_waiting(*, automatic: bool = False) -> QuerySet[Incident]:
     if automatic:
         waiting = waiting.filter(attempts__lt=MAX_AUTOMATIC_INCIDENT_RETRIES)
     return waiting.order_by("pk")
+
+
+def tool_call_list(
+    *, viewer: str, agent: Agent | None = None, tool: str = "", status: str = ""
+) -> QuerySet[ToolCallRecord]:
+    """The audit of this tenant's tool calls, newest first (arguments as stored: masked), with
+    ``text_visible``: False for a call made in a conversation private to someone other than
+    ``viewer`` (its arguments and result carry that conversation's words)."""
+    calls = ToolCallRecord.objects.select_related("agent").annotate(
+        text_visible=text_visible(viewer=viewer, prefix="conversation__")
+    )
+    if agent is not None:
+        calls = calls.filter(agent=agent)
+    if tool:
+        calls = calls.filter(tool=tool)
+    if status:
+        calls = calls.filter(status=status)
+    return calls.order_by("-created_at", "-pk")
+
+
+def incidents_waiting_shown(*, viewer: str) -> QuerySet[Incident]:
+    """``incidents_waiting`` with ``text_visible`` (see ``tool_call_list``)."""
+    return incidents_waiting().annotate(
+        text_visible=text_visible(viewer=viewer, prefix="tool_call__conversation__")
+    )
+
+
+def tool_names_called() -> list[str]:
+    """Every tool name the audit holds, for the page's filter."""
+    return list(ToolCallRecord.objects.order_by("tool").values_list("tool", flat=True).distinct())
+
+
+def tool_call_counts(*, since: datetime, agent: Agent | None = None) -> list[tuple[str, int]]:
+    """(tool, calls) since ``since``, the most called first: the actions agents took, by kind."""
+    calls = ToolCallRecord.objects.filter(created_at__gte=since)
+    if agent is not None:
+        calls = calls.filter(agent=agent)
+    rows = calls.values("tool").annotate(count=Count("pk")).order_by("-count", "tool")
+    return [(row["tool"], row["count"]) for row in rows]
