@@ -68,6 +68,7 @@ class _Texts(HTMLParser):
     def __init__(self):
         super().__init__()
         self.texts: list[str] = []
+        self.untranslated: list[str] = []  # inside translate="no"
         self._stack: list[tuple[str, bool]] = []  # (tag, skipped)
 
     def _skipping(self) -> bool:
@@ -100,6 +101,8 @@ class _Texts(HTMLParser):
         text = " ".join(data.split())
         if text and not self._skipping():
             self.texts.append(text)
+        elif text:
+            self.untranslated.append(text)
 
 
 def visible_texts(body: str) -> set[str]:
@@ -112,5 +115,7 @@ def visible_texts(body: str) -> set[str]:
     texts = set(parser.texts)
     if title_start != -1:
         title = body[title_start + 7 : body.find("</title>", title_start)]
-        texts.update(part.strip() for part in title.split("·"))
+        # The title repeats the page's heading, which may be the company's own content.
+        own = set(parser.untranslated)
+        texts.update(part.strip() for part in title.split("·") if part.strip() not in own)
     return {text for text in texts if text}

@@ -11,9 +11,18 @@ import re
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
+from django_tenants.utils import schema_context
 
+from apps.conversations.models import Message
 from tests.crawling import crawl, visible_texts
-from tests.factories import SlackWorkspaceFactory, tenant_browser
+from tests.factories import (
+    AnswerFeedbackFactory,
+    MessageFactory,
+    SlackWorkspaceFactory,
+    ToolCallRecordFactory,
+    tenant_browser,
+)
 
 # The same in both languages: names, and words French spells as English does.
 SAME_IN_FRENCH = {
@@ -72,11 +81,22 @@ SAME_IN_FRENCH = {
     "Article",
     "Latence",
     "Page",
+    "Arguments",
+    "Conversation",
 }
-# Not words: numbers, dates, times, identifiers, addresses, punctuation, units.
+# Not words: numbers, dates, times, measures, identifiers, addresses, punctuation.
 NOT_PROSE = re.compile(
-    r"^[\W\d_]*$|^[\w.+-]+@[\w.-]+$|^https?://\S+$|^/[\w/.-]*$|^\S*[\d_:/.]\S*$|^[A-Z0-9_-]+$"
+    r"^[\d.,]+ ?[a-zA-Zµ%]{0,3}$|^[\W\d_]*$|^[\w.+-]+@[\w.-]+$|^https?://\S+$"
+    r"|^/[\w/.-]*$|^\S*[\d_:/.]\S*$|^[A-Z0-9_-]+$"
 )
+
+
+SAME_WORDS = {word.lower() for word in SAME_IN_FRENCH}
+UNITS = {"s", "ms", "min", "h", "kib", "mib", "%"}
+
+
+def shared_or_not_prose(word: str) -> bool:
+    return word.lower() in SAME_WORDS or word.lower() in UNITS or bool(NOT_PROSE.match(word))
 
 
 def leftovers(english: str, french: str) -> set[str]:
@@ -84,9 +104,7 @@ def leftovers(english: str, french: str) -> set[str]:
     return {
         text
         for text in same
-        if not NOT_PROSE.match(text)
-        and text not in SAME_IN_FRENCH
-        and not all(word in SAME_IN_FRENCH or NOT_PROSE.match(word) for word in text.split())
+        if not NOT_PROSE.match(text) and not all(map(shared_or_not_prose, text.split()))
     }
 
 
@@ -110,11 +128,45 @@ def test_the_public_pages_have_no_english_left_in_french(client, path):
     assert leftovers(english, french) == set()
 
 
+def company_activity_make(tenant) -> None:
+    """A thread with a question, a cited answer with 👍 and a tool call, so the pages that
+    show them render their rows and charts."""
+    with schema_context(tenant.schema_name):
+        question = MessageFactory(text="Comment revenir en arrière ?")
+        answer = MessageFactory(
+            conversation=question.conversation,
+            role=Message.Role.ASSISTANT,
+            in_reply_to=question,
+            text="Redéployez la version précédente [1].",
+            answer_latency_ms=1800,
+            sources=[{"n": 1, "title": "Rollback", "heading": "Rollback", "cited": True}],
+            answered_at=timezone.now(),
+        )
+        AnswerFeedbackFactory(answer=answer)
+        ToolCallRecordFactory(question=question)
+
+
 def test_every_page_of_a_company_has_no_english_left_in_french(client, jira_tenant):
     SlackWorkspaceFactory(tenant=jira_tenant, team_name="Acme")
+    company_activity_make(jira_tenant)
     client = tenant_browser(client, jira_tenant)
     paths = sorted(crawl(client, ["/", "/setup/"], skip=("/admin/",), max_pages=120))
-    assert {"/setup/", "/setup/agents/", "/setup/done/", "/setup/slack/"} <= set(paths)
+    assert {
+        "/",
+        "/setup/",
+        "/setup/agents/",
+        "/setup/done/",
+        "/setup/slack/",
+        "/setup/jira/",
+        "/chat/nox/",
+        "/conversations/",
+        "/knowledge/",
+        "/actions/",
+        "/metrics/",
+        "/agents/",
+        "/team/",
+    } <= set(paths)
+    assert any(path.startswith("/conversations/") and path[-2].isdigit() for path in paths)
 
     found = {}
     for path in paths:
@@ -123,6 +175,17 @@ def test_every_page_of_a_company_has_no_english_left_in_french(client, jira_tena
             found[path] = sorted(left)
 
     assert found == {}, json.dumps(found, indent=1, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "path", ["/login/", "/password-reset/", "/password-reset/done/", "/reset/done/"]
+)
+def test_the_pages_before_logging_in_have_no_english_left_in_french(client, tenant_a, path):
+    host = tenant_a.get_primary_domain().domain
+
+    english, french = in_both_languages(client, path, HTTP_HOST=host)
+
+    assert leftovers(english, french) == set()
 
 
 def test_a_company_in_french_gets_french_pages_until_someone_picks_another_language(

@@ -65,7 +65,12 @@
     if (event.sources) {
       line.appendChild(part("activity-sources", label("sources") + ": " + event.sources));
     }
-    if (event.preview && !event.direct) line.appendChild(part("activity-preview", event.preview));
+    if (event.preview && !event.direct) {
+      // What a person wrote: their words, not the page's (browsers' translators skip it).
+      var preview = part("activity-preview", event.preview);
+      preview.setAttribute("translate", "no");
+      line.appendChild(preview);
+    }
     return line;
   }
 

@@ -115,3 +115,11 @@ def test_the_model_validates_the_context_size_range(tenant_a):
         nox.context_size = 1024
         with pytest.raises(ValidationError, match="2048"):
             nox.full_clean()
+
+
+def test_every_shipped_title_and_description_is_marked_for_translation():
+    from apps.agents.texts import SHIPPED_AGENT_TEXTS
+
+    for definition in agent_definitions_load():
+        assert definition.title in SHIPPED_AGENT_TEXTS, definition.slug
+        assert definition.description in SHIPPED_AGENT_TEXTS, definition.slug
