@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.doubles.slack_requests import event_callback, signed_http_headers
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_LIMIT_S = 120
@@ -87,3 +90,17 @@ def stack_start(data_dir: Path, **overrides: str) -> RunningStack:
             pass
         time.sleep(0.3)
     raise RuntimeError(f"/healthz not 200 within {READY_LIMIT_S}s:\n{stack.stop()}")
+
+
+def slack_event_post(stack, event: dict, *, team_id: str, bot_user_id: str, secret: str) -> int:
+    """POST ``event`` to the stack's ``/slack/events`` as Slack would: an event callback for
+    ``team_id``, signed with ``secret``; the HTTP status."""
+    body = json.dumps(event_callback(team_id, event, bot_user_id=bot_user_id))
+    request = urllib.request.Request(
+        f"{stack.url}/slack/events",
+        data=body.encode(),
+        headers={"Content-Type": "application/json", **signed_http_headers(body, secret)},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.status

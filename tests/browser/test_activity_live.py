@@ -4,21 +4,14 @@ direct message's text never does."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 
 from tests.doubles.ollama import OllamaDouble
 from tests.doubles.slack import SlackDouble
-from tests.doubles.slack_requests import (
-    app_mention_event,
-    event_callback,
-    message_event,
-    signed_http_headers,
-)
+from tests.doubles.slack_requests import app_mention_event, message_event
 from tests.factories import slack_token
-from tests.stack_runner import stack_start
+from tests.stack_runner import slack_event_post, stack_start
 
 SECRET = "live-signing-secret"
 TEAM, BOT = "T0LIVEAAA", "U0BOTLIVE"
@@ -27,15 +20,7 @@ LIVE_LIMIT_MS = 2000
 
 
 def post_event(stack, event: dict) -> int:
-    body = json.dumps(event_callback(TEAM, event, bot_user_id=BOT))
-    request = urllib.request.Request(
-        f"{stack.url}/slack/events",
-        data=body.encode(),
-        headers={"Content-Type": "application/json", **signed_http_headers(body, SECRET)},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return response.status
+    return slack_event_post(stack, event, team_id=TEAM, bot_user_id=BOT, secret=SECRET)
 
 
 def test_a_slack_question_and_its_answer_appear_live_on_the_home_page(page, screenshot, tmp_path):
@@ -64,8 +49,8 @@ def test_a_slack_question_and_its_answer_appear_live_on_the_home_page(page, scre
 
         site = f"http://acme.localhost:{stack.port}"
         page.goto(f"{site}/")
-        page.wait_for_url(re.compile(r"/admin/login/"))
-        page.get_by_label("Username").fill("ana")
+        page.wait_for_url(re.compile(r"/login/"))
+        page.get_by_label("E-mail or user name").fill("ana")
         page.get_by_label("Password").fill("a-Long-passw0rd!")
         page.get_by_role("button", name=re.compile("Log in")).click()
         page.wait_for_url(f"{site}/")

@@ -28,8 +28,8 @@ def test_a_person_asks_nox_in_the_browser(page, screenshot, tmp_path):
         )  # fmt: skip
         assert admin.returncode == 0, admin.stderr
         site = f"http://acme.localhost:{stack.port}"
-        page.goto(f"{site}/admin/login/?next=/chat/nox/")
-        page.get_by_label("Username").fill("ana")
+        page.goto(f"{site}/login/?next=/chat/nox/")
+        page.get_by_label("E-mail or user name").fill("ana")
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name=re.compile("Log in")).click()
         page.wait_for_url(re.compile(r"/chat/nox/$"))

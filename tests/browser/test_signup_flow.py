@@ -1,20 +1,34 @@
 """A company signs up in a real browser against `make run`: the landing page, the form, the
 progress while the worker creates the tenant, the new workspace's own address where the admin
-signs in, then Slack connected the self-hoster's way (manifest, pasted token; Slack double)
-and Jira (Jira double)."""
+signs in, Slack connected both ways ("Add to Slack" through OAuth, and the manifest with a
+pasted token; Slack double), Jira (Jira double), agents and tools, then the dashboard, where a
+signed Slack event shows up live within 2 seconds."""
 
 from __future__ import annotations
 
 import re
+import time
 
 from tests.doubles.jira import JiraDouble
+from tests.doubles.ollama import OllamaDouble
 from tests.doubles.slack import SlackDouble
+from tests.doubles.slack_requests import app_mention_event
 from tests.factories import slack_token
-from tests.stack_runner import stack_start
+from tests.stack_runner import slack_event_post, stack_start
+
+SECRET = "browser-signing-secret"
+LIVE_LIMIT_MS = 2000
+
+
+def post_event(stack, event: dict) -> int:
+    return slack_event_post(
+        stack, event, team_id="T0BROWSER", bot_user_id="U0BOTBROW", secret=SECRET
+    )
 
 
 def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
     slack, jira = SlackDouble().start(), JiraDouble().start()
+    ollama = OllamaDouble(reply_text="Roll back with kubectl rollout undo.").start()
     token = slack_token()
     slack.add_token(token, team_id="T0BROWSER", bot_user_id="U0BOTBROW", team_name="Umbrella")
     slack.authorize_as(team_id="T0OAUTH001", team_name="Umbrella HQ", bot_user_id="U0BOTOAUTH")
@@ -24,6 +38,9 @@ def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
         SLACK_CLIENT_ID=slack.client_id,
         SLACK_CLIENT_SECRET=slack.client_secret,
         SLACK_OAUTH_AUTHORIZE_URL=slack.authorize_url,
+        SLACK_SIGNING_SECRET=SECRET,
+        OLLAMA_HOST=ollama.url,
+        LLM_PROVIDER="ollama",
     )
     try:
         page.goto(f"http://localhost:{stack.port}/")
@@ -100,7 +117,22 @@ def test_from_the_landing_page_to_a_new_workspace(page, screenshot, tmp_path):
         page.wait_for_url(re.compile(r"/setup/done/$"))
         assert "/nox-help" in page.content() and "/atlas-help" not in page.content()
         screenshot("10-done")
+
+        # The dashboard: a question asked in Slack appears while the page is open.
+        page.get_by_role("link", name="Go to the dashboard").click()
+        page.locator('#activity-state[data-state="live"]').wait_for()
+        screenshot("11-dashboard")
+        sent = time.monotonic()
+        mention = app_mention_event("<@U0BOTBROW> is the checkout API slow?", channel="C0OPS")
+        assert post_event(stack, mention) == 200
+        line = page.locator('.activity-line[data-kind="question"]').first
+        line.wait_for(timeout=LIVE_LIMIT_MS)
+        assert (time.monotonic() - sent) * 1000 < LIVE_LIMIT_MS
+        assert "is the checkout API slow?" in line.inner_text()
+        page.locator('.activity-line[data-kind="answer"]').first.wait_for(timeout=60_000)
+        screenshot("12-dashboard-live")
     finally:
         stack.stop()
         slack.stop()
         jira.stop()
+        ollama.stop()
