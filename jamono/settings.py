@@ -123,6 +123,7 @@ TENANT_APPS = [
     "apps.agents",
     "apps.conversations",
     "apps.tools",
+    "apps.votes",
     "apps.knowledge",
     "apps.integrations.jira",
 ]
@@ -283,6 +284,13 @@ TASK_KIND_BY_NAME = {
     "apps.tools.tasks.incidents_retry_all_tenants": "housekeeping",
     "apps.tools.tasks.incidents_retry_task": "housekeeping",
     "apps.tools.tasks.incident_retry_task": "housekeeping",
+    # A passed vote's action and the vote's messages: people are waiting for them.
+    "apps.votes.tasks.vote_execute_task": "answers",
+    "apps.votes.tasks.vote_message_refresh_task": "answers",
+    "apps.votes.tasks.vote_reply_task": "answers",
+    # Votes past their deadline.
+    "apps.votes.tasks.votes_expire_all_tenants": "housekeeping",
+    "apps.votes.tasks.votes_expire_task": "housekeeping",
 }
 
 
@@ -320,6 +328,11 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-retry": {
         "task": "apps.tools.tasks.incidents_retry_all_tenants",
         "schedule": float(env_int("INCIDENTS_RETRY_INTERVAL_S", 600)),
+    },
+    # Votes past their deadline are closed as rejected (expired) and their messages updated.
+    "votes-expire": {
+        "task": "apps.votes.tasks.votes_expire_all_tenants",
+        "schedule": 60.0,
     },
     # "Add to Slack" states that can no longer be used.
     "slack-install-states-purge": {

@@ -164,6 +164,10 @@ class Chat(abc.ABC):
         """How a message names a channel (a link the platform shows as "#name")."""
         return f"#{channel_id}"
 
+    def user_reference(self, user_id: str) -> str:
+        """How a message names a person (a mention the platform shows as "@name")."""
+        return f"@{user_id}"
+
     @abc.abstractmethod
     def permalink(self, *, channel: str, ts: str) -> str:
         """A link people can open to the message ``ts`` (and its thread)."""

@@ -113,6 +113,9 @@ class SlackChat(Chat):
     def channel_reference(self, channel_id: str) -> str:
         return f"<#{channel_id}>"  # Slack shows it as #name, a link, to those who may see it
 
+    def user_reference(self, user_id: str) -> str:
+        return f"<@{user_id}>"  # Slack shows it as @name
+
     def permalink(self, *, channel: str, ts: str) -> str:
         response = slack_call(self.client.chat_getPermalink, channel=channel, message_ts=ts)
         return str(response.get("permalink") or "")
