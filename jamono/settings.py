@@ -480,7 +480,8 @@ SLACK_BOT_SCOPES = env_list(
     "app_mentions:read,channels:history,groups:history,im:history,mpim:history,chat:write,"
     # The thread status in assistant DMs, files (invites, reports), people's e-mail and time
     # zone (post-mortem invitations): what the chat contract offers beyond posting.
-    "commands,im:write,assistant:write,files:write,users:read,users:read.email",
+    # The members of a user group that may vote (usergroups:read).
+    "commands,im:write,assistant:write,files:write,users:read,users:read.email,usergroups:read",
 )
 # Streaming answers edit the placeholder message at most this often (Slack rate limits
 # chat.update at about one call per second per channel).

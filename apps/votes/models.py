@@ -33,8 +33,10 @@ class ApprovalPolicy(models.Model):
     tool = models.CharField(_("tool"), max_length=64, blank=True)
     risk = models.CharField(_("risk"), max_length=16, choices=Risk.choices, blank=True)
     rule = models.CharField(_("rule"), max_length=24, choices=Rule.choices)
-    # Chat user ids (Slack: U…/W…). Empty: the thread's participants.
+    # Chat user ids (Slack: U…/W…), and/or a user group (Slack: S…) whose members vote, read
+    # when a vote opens. Neither: the thread's participants.
     voters = models.JSONField(_("voters"), default=list, blank=True)
+    user_group = models.CharField(_("user group"), max_length=32, blank=True)
     # {user id: weight}; a voter not listed weighs 1 (the weighted rule only).
     weights = models.JSONField(_("weights"), default=dict, blank=True)
     # Ballots that must be cast before a vote may pass (0: the rule alone decides).
@@ -69,7 +71,11 @@ class ApprovalPolicy(models.Model):
         from apps.votes.rules import policy_problem
 
         problem = policy_problem(
-            rule=self.rule, voters=self.voters, weights=self.weights, quorum=self.quorum
+            rule=self.rule,
+            voters=self.voters,
+            weights=self.weights,
+            quorum=self.quorum,
+            user_group=self.user_group,
         )
         if problem:
             raise ValidationError(problem)

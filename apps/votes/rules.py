@@ -36,6 +36,7 @@ PENDING = "pending"
 # The agents that may cast advisory ballots on NOX's proposals.
 ADVISORS = ("atlas", "cirrus")
 VOTER_ID_RE = re.compile(r"^[UW][A-Z0-9]{2,31}$")
+USER_GROUP_ID_RE = re.compile(r"^S[A-Z0-9]{2,31}$")
 MAX_VOTERS = 100
 MAX_WEIGHT = 1000
 
@@ -173,11 +174,15 @@ def _outcome(
     return PENDING
 
 
-def policy_problem(*, rule: str, voters: list, weights: dict, quorum: int) -> str | None:
+def policy_problem(
+    *, rule: str, voters: list, weights: dict, quorum: int, user_group: str = ""
+) -> str | None:
     """Why a policy cannot be used, in one line; None when it can. Voters may be empty (the
-    thread's participants vote then)."""
+    user group's members, else the thread's participants vote then)."""
     if rule not in RULES:
         return f"unknown rule {rule!r} (one of: {', '.join(RULES)})"
+    if user_group and not USER_GROUP_ID_RE.match(user_group):
+        return f"{user_group!r} is not a user group id (like S0123ABCD)"
     if not isinstance(voters, list) or len(voters) > MAX_VOTERS:
         return f"voters must be a list of at most {MAX_VOTERS} user ids"
     for voter in voters:
@@ -190,12 +195,12 @@ def policy_problem(*, rule: str, voters: list, weights: dict, quorum: int) -> st
     if weights and rule != WEIGHTED:
         return "weights are only used by the weighted rule"
     for voter, weight in weights.items():
-        if voters and voter not in voters:
+        if voters and not user_group and voter not in voters:
             return f"{voter} has a weight but is not a voter"
         if not isinstance(weight, int) or isinstance(weight, bool) or not 1 <= weight <= MAX_WEIGHT:
             return f"the weight of {voter} must be a whole number from 1 to {MAX_WEIGHT}"
     if not isinstance(quorum, int) or quorum < 0:
         return "the quorum must be a whole number, 0 or more"
-    if voters and quorum > len(voters):
+    if voters and not user_group and quorum > len(voters):
         return f"a quorum of {quorum} can never be met by {len(voters)} voters"
     return None

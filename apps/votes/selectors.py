@@ -27,21 +27,29 @@ DEFAULT_EXPIRES_IN = timedelta(minutes=30)
 @dataclass(frozen=True)
 class Policy:
     rule: str
-    voters: tuple[str, ...]  # empty: the thread's participants
+    voters: tuple[str, ...]  # empty, and no user group: the thread's participants
     weights: dict[str, int]
     quorum: int
     expires_in: timedelta
     counts_advisory: bool
     source: str  # "tool", "risk" or "default": where it came from, for the audit
+    user_group: str = ""
 
     @property
     def needs_vote(self) -> bool:
         return self.rule != rules.NONE
 
-    def spec(self, participants: tuple[str, ...] = ()) -> rules.RuleSpec:
+    def spec(
+        self, participants: tuple[str, ...] = (), group_members: tuple[str, ...] = ()
+    ) -> rules.RuleSpec:
+        """The rule over its voters: those named and the user group's members; when the
+        policy names neither, the people of the thread."""
+        named = tuple(dict.fromkeys([*self.voters, *group_members]))
+        if not self.voters and not self.user_group:
+            named = tuple(dict.fromkeys(participants))
         return rules.RuleSpec(
             rule=self.rule,
-            voters=self.voters or tuple(dict.fromkeys(participants)),
+            voters=named,
             weights=dict(self.weights),
             quorum=self.quorum,
             counts_advisory=self.counts_advisory,
@@ -74,6 +82,7 @@ def policy_for(tool: Tool) -> Policy:
         expires_in=row.expires_in,
         counts_advisory=row.counts_advisory,
         source="tool" if row.tool else "risk",
+        user_group=row.user_group,
     )
 
 

@@ -116,7 +116,7 @@ def vote_open(
             return existing
     people = dict.fromkeys([*context.participants, context.requested_by])
     participants = tuple(person for person in people if person)
-    spec = policy.spec(participants)
+    spec = policy.spec(participants, _group_members(context.chat, policy.user_group))
     thread = context.thread
     try:
         with transaction.atomic():
@@ -157,6 +157,18 @@ def vote_open(
         logger.warning("Vote %s could not be posted: %s", vote.pk, exc.code)
     logger.info("Vote %s opened on %s (%s)", vote.pk, tool.name, spec.rule)
     return vote
+
+
+def _group_members(chat, group_id: str) -> tuple[str, ...]:
+    """The user group's members as the vote opens (the group may change later; the vote
+    keeps who could vote when it was put). Unreadable: only the voters named vote."""
+    if not group_id or chat is None:
+        return ()
+    try:
+        return chat.user_group_members(group_id)
+    except ChatPostError as exc:
+        logger.warning("User group %s not read (%s): only named voters vote", group_id, exc.code)
+        return ()
 
 
 # --- ballots ------------------------------------------------------------------------------
@@ -424,7 +436,9 @@ def _recheck(vote: Vote, tool: Tool | None) -> str | None:
         return _("the tool %(tool)s no longer exists") % {"tool": vote.tool}
     policy = policy_for(tool)
     if policy.needs_vote:
-        current = policy.spec(tuple(vote.participants))
+        # A user group's members are not read again: those the vote was opened for stand.
+        members = tuple(vote_spec(vote).voters) if policy.user_group else ()
+        current = policy.spec(tuple(vote.participants), members)
         outcome = rules.tally(current, ballot_views(vote)).outcome
         if outcome != rules.PASSED:
             _rule_renewed(vote, current, policy.source, outcome)
@@ -521,9 +535,12 @@ def approval_policy_set(
     quorum: int,
     expires_in,
     counts_advisory: bool,
+    user_group: str = "",
 ) -> tuple[ApprovalPolicy, bool]:
     """Create or replace the policy of a tool (by name) or of a risk level. Idempotent."""
-    problem = rules.policy_problem(rule=rule, voters=voters, weights=weights, quorum=quorum)
+    problem = rules.policy_problem(
+        rule=rule, voters=voters, weights=weights, quorum=quorum, user_group=user_group
+    )
     if problem:
         raise PolicyError(problem)
     if expires_in.total_seconds() <= 0:
@@ -536,6 +553,7 @@ def approval_policy_set(
         defaults={
             "rule": rule,
             "voters": voters,
+            "user_group": user_group,
             "weights": weights,
             "quorum": quorum,
             "expires_in": expires_in,

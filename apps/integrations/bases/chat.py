@@ -172,6 +172,11 @@ class Chat(abc.ABC):
     def permalink(self, *, channel: str, ts: str) -> str:
         """A link people can open to the message ``ts`` (and its thread)."""
 
+    def user_group_members(self, group_id: str) -> tuple[str, ...]:
+        """The user ids of a group of people the platform keeps (Slack: a user group, like
+        @oncall). Raises ``ChatPostError`` where the platform has no such groups."""
+        raise ChatPostError("user_groups_not_supported")
+
     @abc.abstractmethod
     def user_profile(self, user_id: str) -> ChatUserProfile:
         """A person's e-mail and time zone (invites, schedules)."""

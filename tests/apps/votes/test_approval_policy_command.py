@@ -46,6 +46,14 @@ def test_a_risk_level_policy_applies_to_its_tools_unless_a_tool_has_its_own(tena
         assert policy_for(TOOLS["dns_lookup"]).source == "default"
 
 
+def test_a_user_group_votes_when_named(tenant_a):
+    run(tenant_a.schema_name, "dangerous", "--rule", "majority", "--group", "S0ONCALL")
+
+    with schema_context(tenant_a.schema_name):
+        policy = ApprovalPolicy.objects.get()
+        assert (policy.risk, policy.user_group, policy.voters) == ("dangerous", "S0ONCALL", [])
+
+
 def test_weights_go_with_the_weighted_rule(tenant_a):
     run(
         tenant_a.schema_name, "jira_transition_issue", "--rule", "weighted",
@@ -68,6 +76,7 @@ def test_weights_go_with_the_weighted_rule(tenant_a):
         (["write", "--rule", "weighted", "--weights", "U0ALICE"], "USER=NUMBER"),
         (["write", "--rule", "single", "--weights", "U0ALICE=2"], "only used by the weighted"),
         (["write", "--rule", "majority", "--voters", "U0ALICE", "--quorum", "2"], "never be met"),
+        (["write", "--rule", "single", "--group", "oncall"], "not a user group id"),
     ],
 )
 def test_a_wrong_policy_is_one_line_and_nothing_is_stored(tenant_a, args, error):

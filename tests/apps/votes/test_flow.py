@@ -269,3 +269,29 @@ def test_a_call_needing_approval_without_a_chat_thread_is_refused(world):
 
     assert report.outcome == CallOutcome.REFUSED and "needs a chat thread" in report.note
     assert not Vote.objects.exists()
+
+
+def test_a_user_groups_members_vote_as_well_as_the_voters_named(
+    client, world, ollama_double, slack_double
+):
+    slack_double.add_user_group("S0ONCALL", ["U0DAVE", "U0ERIN"])
+    policy_set(rule="majority", voters=["U0ALICE"], user_group="S0ONCALL")
+
+    vote = vote_asked(world, ollama_double)
+
+    assert vote.rule["voters"] == ["U0ALICE", "U0DAVE", "U0ERIN"]
+    click(client, world, vote, "U0ERIN")
+    click(client, world, vote, "U0BOB")  # not named, not in the group
+    assert vote.status == Vote.Status.OPEN
+    click(client, world, vote, "U0DAVE")
+    assert vote.status == Vote.Status.PASSED
+
+
+def test_a_user_group_that_cannot_be_read_leaves_only_the_voters_named(
+    world, ollama_double, slack_double
+):
+    policy_set(rule="single", voters=["U0ALICE"], user_group="S0UNKNOWN")
+
+    vote = vote_asked(world, ollama_double)
+
+    assert vote.rule["voters"] == ["U0ALICE"]

@@ -53,6 +53,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--voters", default="", help="Chat user ids, comma-separated (default: the thread)"
         )
+        parser.add_argument(
+            "--group", default="", help="A user group id (S…) whose members vote as well"
+        )
         parser.add_argument("--weights", default="", help="USER=NUMBER,… (weighted rule)")
         parser.add_argument("--quorum", type=int, default=0, help="Ballots needed to pass")
         parser.add_argument("--expires-in", default="30m", help="30m, 2h, 1d… (default 30m)")
@@ -80,6 +83,7 @@ class Command(BaseCommand):
                     quorum=quorum,
                     expires_in=expires,
                     counts_advisory=options["counts_advisory"],
+                    user_group=options["group"].strip(),
                 )
             except PolicyError as exc:
                 raise CommandError(str(exc)) from exc
