@@ -288,6 +288,7 @@ TASK_KIND_BY_NAME = {
     "apps.votes.tasks.vote_execute_task": "answers",
     "apps.votes.tasks.vote_message_refresh_task": "answers",
     "apps.votes.tasks.vote_reply_task": "answers",
+    "apps.votes.tasks.vote_advice_task": "answers",
     # Votes past their deadline.
     "apps.votes.tasks.votes_expire_all_tenants": "housekeeping",
     "apps.votes.tasks.votes_expire_task": "housekeeping",

@@ -44,6 +44,8 @@ class ApprovalPolicy(models.Model):
     expires_in = models.DurationField(_("expires in"))
     # ATLAS's and CIRRUS's advisory ballots count as votes (else they are only shown).
     counts_advisory = models.BooleanField(_("advisory votes count"), default=False)
+    # ATLAS and CIRRUS are asked for their advice (a model call each) when a vote opens.
+    asks_advisors = models.BooleanField(_("ask ATLAS and CIRRUS for advice"), default=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

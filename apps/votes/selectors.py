@@ -34,6 +34,7 @@ class Policy:
     counts_advisory: bool
     source: str  # "tool", "risk" or "default": where it came from, for the audit
     user_group: str = ""
+    asks_advisors: bool = False
 
     @property
     def needs_vote(self) -> bool:
@@ -83,6 +84,7 @@ def policy_for(tool: Tool) -> Policy:
         counts_advisory=row.counts_advisory,
         source="tool" if row.tool else "risk",
         user_group=row.user_group,
+        asks_advisors=row.asks_advisors,
     )
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.agents.models import Agent
 from apps.core.tenant_tasks import enqueue_for_tenant
 from apps.integrations.bases.chat import (
     ChatPostError,
@@ -25,7 +27,14 @@ from apps.integrations.bases.chat import (
     OutgoingMessage,
     chat_for_team,
 )
-from apps.integrations.bases.llm import ToolCall
+from apps.integrations.bases.llm import (
+    ChatMessage,
+    LLMProvider,
+    LLMResponseError,
+    LLMUnavailableError,
+    ToolCall,
+    llm_provider_get,
+)
 from apps.tools.catalog import TOOLS
 from apps.tools.executor import (
     CallOutcome,
@@ -56,6 +65,7 @@ logger = logging.getLogger(__name__)
 VOTE_EXECUTE_TASK = "apps.votes.tasks.vote_execute_task"
 VOTE_MESSAGE_REFRESH_TASK = "apps.votes.tasks.vote_message_refresh_task"
 VOTE_REPLY_TASK = "apps.votes.tasks.vote_reply_task"
+VOTE_ADVICE_TASK = "apps.votes.tasks.vote_advice_task"
 
 
 class VoteRefused(Exception):
@@ -156,6 +166,8 @@ def vote_open(
         # Nobody can vote on it then: it expires by itself, and never runs.
         logger.warning("Vote %s could not be posted: %s", vote.pk, exc.code)
     logger.info("Vote %s opened on %s (%s)", vote.pk, tool.name, spec.rule)
+    if policy.asks_advisors:
+        enqueue_for_tenant(VOTE_ADVICE_TASK, schema_name=_schema_name(), args=(vote.pk,))
     return vote
 
 
@@ -536,6 +548,7 @@ def approval_policy_set(
     expires_in,
     counts_advisory: bool,
     user_group: str = "",
+    asks_advisors: bool = False,
 ) -> tuple[ApprovalPolicy, bool]:
     """Create or replace the policy of a tool (by name) or of a risk level. Idempotent."""
     problem = rules.policy_problem(
@@ -558,5 +571,69 @@ def approval_policy_set(
             "quorum": quorum,
             "expires_in": expires_in,
             "counts_advisory": counts_advisory,
+            "asks_advisors": asks_advisors,
         },
     )
+
+
+# --- advice of the other agents ---------------------------------------------------------
+
+
+ADVICE_REQUEST = (
+    "{agent} proposes an action that people must approve before it runs. As {advisor}, give "
+    "your advice on it in one line that starts with APPROVE or REJECT, then a colon and your "
+    "reason (at most 25 words). Nothing else.\n\nAction: {tool}\nArguments: {arguments}"
+)
+ADVICE_RE = re.compile(r"^\W*(approve|reject)\w*\b[\s:.,;*_\-–—]*(.*)$", re.IGNORECASE)
+
+
+def advice_parse(text: str) -> tuple[str, str] | None:
+    """(choice, one-line reason) from a model's advice; None when it gave neither verdict."""
+    line = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    match = ADVICE_RE.match(line[:1000])
+    if match is None:
+        return None
+    return match[1].lower(), match[2].strip()[:300]
+
+
+def vote_advice_gather(vote_id: int, *, llm: LLMProvider | None = None) -> int:
+    """Ask ATLAS and CIRRUS (those enabled) for an advisory ballot on an open vote; their
+    verdict and reason are stored as advisory ballots and shown. A model that is down or
+    answers something else gives no ballot. Returns how many advised."""
+    vote = Vote.objects.select_related("agent").filter(pk=vote_id).first()
+    if vote is None or not vote.is_open:
+        return 0
+    llm = llm or llm_provider_get()
+    advised = 0
+    for advisor in Agent.objects.filter(slug__in=rules.ADVISORS, enabled=True).order_by("slug"):
+        request = ADVICE_REQUEST.format(
+            agent=vote.agent.name,
+            advisor=advisor.name,
+            tool=vote.tool,
+            arguments=json.dumps(vote.arguments, ensure_ascii=False)[:2000],
+        )
+        try:
+            result = llm.chat(
+                [
+                    ChatMessage(role="system", content=advisor.persona),
+                    ChatMessage(role="user", content=request),
+                ],
+                model=advisor.model,
+                temperature=advisor.temperature,
+                context_size=advisor.context_size,
+            )
+        except (LLMUnavailableError, LLMResponseError) as exc:
+            logger.warning("Vote %s: %s gave no advice: %s", vote.pk, advisor.slug, exc)
+            continue
+        advice = advice_parse(result.text)
+        if advice is None:
+            logger.info("Vote %s: %s's advice had no verdict", vote.pk, advisor.slug)
+            continue
+        try:
+            advisory_ballot_cast(
+                vote_id=vote.pk, agent_slug=advisor.slug, choice=advice[0], reason=advice[1]
+            )
+        except VoteRefused:
+            break  # closed meanwhile
+        advised += 1
+    return advised

@@ -4,12 +4,23 @@ from celery import shared_task
 
 from apps.core.selectors import tenant_schema_names
 from apps.core.tenant_tasks import enqueue_for_tenant, tenant_task
-from apps.votes.services import vote_execute, vote_message_refresh, vote_reply, votes_expire
+from apps.votes.services import (
+    vote_advice_gather,
+    vote_execute,
+    vote_message_refresh,
+    vote_reply,
+    votes_expire,
+)
 
 
 @tenant_task(ignore_result=True)
 def vote_execute_task(vote_id: int) -> None:
     vote_execute(vote_id)
+
+
+@tenant_task(ignore_result=True)
+def vote_advice_task(vote_id: int) -> None:
+    vote_advice_gather(vote_id)
 
 
 @tenant_task(ignore_result=True)

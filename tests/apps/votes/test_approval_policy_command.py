@@ -58,11 +58,13 @@ def test_weights_go_with_the_weighted_rule(tenant_a):
     run(
         tenant_a.schema_name, "jira_transition_issue", "--rule", "weighted",
         "--voters", "U0ALICE,U0BOB", "--weights", "U0ALICE=3", "--counts-advisory",
+        "--ask-advisors",
     )  # fmt: skip
 
     with schema_context(tenant_a.schema_name):
         policy = ApprovalPolicy.objects.get()
-        assert policy.weights == {"U0ALICE": 3} and policy.counts_advisory
+        assert policy.weights == {"U0ALICE": 3}
+        assert policy.counts_advisory and policy.asks_advisors
 
 
 @pytest.mark.parametrize(

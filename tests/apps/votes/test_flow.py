@@ -19,7 +19,14 @@ from apps.tools.registry import ToolContext
 from apps.tools.services import agent_tool_set
 from apps.votes.messages import VOTE_APPROVE_ACTION, VOTE_REJECT_ACTION, vote_message
 from apps.votes.models import Ballot, Vote, VoteExecution
-from apps.votes.services import VoteRefused, advisory_ballot_cast, vote_execute, vote_gate
+from apps.votes.services import (
+    VoteRefused,
+    advice_parse,
+    advisory_ballot_cast,
+    vote_advice_gather,
+    vote_execute,
+    vote_gate,
+)
 from tests.apps.votes.conftest import CHANNEL, SECRET, TRANSITION, ask, policy_set
 from tests.doubles.slack_requests import block_actions_form, button_action, signed_headers
 
@@ -295,3 +302,48 @@ def test_a_user_group_that_cannot_be_read_leaves_only_the_voters_named(
     vote = vote_asked(world, ollama_double)
 
     assert vote.rule["voters"] == ["U0ALICE"]
+
+
+def test_atlas_and_cirrus_are_asked_for_advice_shown_apart_and_not_counted(
+    world, ollama_double, slack_double
+):
+    policy_set(asks_advisors=True)
+    vote = vote_asked(world, ollama_double)
+    ollama_double.reply_text = "APPROVE: the thread says PAY-1 is fixed."
+
+    assert vote_advice_gather(vote.pk) == 2
+
+    advice = Ballot.objects.filter(vote=vote, advisory=True).order_by("voter")
+    assert [(b.voter, b.choice, b.reason) for b in advice] == [
+        ("atlas", "approve", "the thread says PAY-1 is fixed."),
+        ("cirrus", "approve", "the thread says PAY-1 is fixed."),
+    ]
+    vote.refresh_from_db()
+    assert vote.status == Vote.Status.OPEN  # two advisory approvals decide nothing
+    message = vote_message(vote, chat=chat_for_team(world.team_id), agent_name="NOX")
+    assert "CIRRUS advises to approve: the thread says PAY-1 is fixed. (advisory, not counted)" in (
+        message.notes
+    )
+
+
+def test_advice_without_a_verdict_gives_no_ballot(world, ollama_double):
+    vote = vote_asked(world, ollama_double)
+    ollama_double.reply_text = "It depends on many things."
+
+    assert vote_advice_gather(vote.pk) == 0
+    assert not Ballot.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "advice"),
+    [
+        ("APPROVE: low risk", ("approve", "low risk")),
+        ("**Reject** — the issue is still failing", ("reject", "the issue is still failing")),
+        ("approved. fine", ("approve", "fine")),
+        ("\n\nREJECT", ("reject", "")),
+        ("I would approve", None),
+        ("", None),
+    ],
+)
+def test_advice_is_read_from_its_first_line(text, advice):
+    assert advice_parse(text) == advice

@@ -60,6 +60,11 @@ class Command(BaseCommand):
         parser.add_argument("--quorum", type=int, default=0, help="Ballots needed to pass")
         parser.add_argument("--expires-in", default="30m", help="30m, 2h, 1d… (default 30m)")
         parser.add_argument(
+            "--ask-advisors",
+            action="store_true",
+            help="Ask ATLAS and CIRRUS for an advisory vote (a model call each) as a vote opens",
+        )
+        parser.add_argument(
             "--counts-advisory",
             action="store_true",
             help="Count ATLAS's and CIRRUS's advisory votes (else they are only shown)",
@@ -84,6 +89,7 @@ class Command(BaseCommand):
                     expires_in=expires,
                     counts_advisory=options["counts_advisory"],
                     user_group=options["group"].strip(),
+                    asks_advisors=options["ask_advisors"],
                 )
             except PolicyError as exc:
                 raise CommandError(str(exc)) from exc
