@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from apps.integrations.bases.chat import Chat, ChatButton, OutgoingMessage, Tone
 from apps.votes import rules
-from apps.votes.models import Ballot, Rule, Vote
+from apps.votes.models import Ballot, Rule, Vote, VoteExecution
 from apps.votes.selectors import vote_spec, vote_tally
 
 # The buttons' action ids; the chat platform routes clicks on them back to the votes.
@@ -35,6 +35,9 @@ def _status_line(vote: Vote) -> str:
             "deadline": vote.deadline.strftime("%Y-%m-%d %H:%M")
         }
     if vote.status == Vote.Status.PASSED:
+        execution = VoteExecution.objects.filter(vote=vote).first()
+        if execution is not None and execution.status == VoteExecution.Status.REFUSED:
+            return _("Approved, but not run: %(reason)s") % {"reason": execution.check_summary}
         return _("Approved: running it now.")
     if vote.status == Vote.Status.EXECUTED:
         return _("Approved and done.")

@@ -389,6 +389,7 @@ def vote_execute(vote_id: int) -> VoteExecution | None:
         return None
     vote, execution, tool = claimed
     if tool is None:  # the check refused it
+        vote_message_refresh(vote.pk)
         _thread_post(
             vote,
             _("Vote #%(number)s passed, but %(tool)s was not run: %(reason)s")

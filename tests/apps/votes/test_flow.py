@@ -203,6 +203,10 @@ def test_a_call_no_longer_allowed_when_it_would_run_is_refused_and_recorded(
     assert "may no longer use jira_transition_issue" in execution.check_summary
     assert transitions_posted(jira_double) == 0
     assert any("was not run" in m["text"] for m in slack_double.messages(CHANNEL))
+    updated = [u for u in slack_double.calls("chat.update") if u["ts"] == vote.message_ts]
+    assert "Approved, but not run: NOX may no longer use" in json.dumps(
+        updated[-1]["blocks"], ensure_ascii=False
+    )
     execution.summary = "changed"
     with pytest.raises(Exception, match="never changed"):
         execution.save()
