@@ -125,6 +125,7 @@ TENANT_APPS = [
     "apps.agents",
     "apps.conversations",
     "apps.tools",
+    "apps.votes",
     "apps.knowledge",
     "apps.integrations.jira",
 ]
@@ -293,6 +294,14 @@ TASK_KIND_BY_NAME = {
     "apps.tools.tasks.incidents_retry_all_tenants": "housekeeping",
     "apps.tools.tasks.incidents_retry_task": "housekeeping",
     "apps.tools.tasks.incident_retry_task": "housekeeping",
+    # A passed vote's action and the vote's messages: people are waiting for them.
+    "apps.votes.tasks.vote_execute_task": "answers",
+    "apps.votes.tasks.vote_message_refresh_task": "answers",
+    "apps.votes.tasks.vote_reply_task": "answers",
+    "apps.votes.tasks.vote_advice_task": "answers",
+    # Votes past their deadline.
+    "apps.votes.tasks.votes_expire_all_tenants": "housekeeping",
+    "apps.votes.tasks.votes_expire_task": "housekeeping",
 }
 
 
@@ -330,6 +339,11 @@ CELERY_BEAT_SCHEDULE = {
     "incidents-retry": {
         "task": "apps.tools.tasks.incidents_retry_all_tenants",
         "schedule": float(env_int("INCIDENTS_RETRY_INTERVAL_S", 600)),
+    },
+    # Votes past their deadline are closed as rejected (expired) and their messages updated.
+    "votes-expire": {
+        "task": "apps.votes.tasks.votes_expire_all_tenants",
+        "schedule": 60.0,
     },
     # "Add to Slack" states that can no longer be used.
     "slack-install-states-purge": {
@@ -483,7 +497,8 @@ SLACK_BOT_SCOPES = env_list(
     "app_mentions:read,channels:history,groups:history,im:history,mpim:history,chat:write,"
     # The thread status in assistant DMs, files (invites, reports), people's e-mail and time
     # zone (post-mortem invitations): what the chat contract offers beyond posting.
-    "commands,im:write,assistant:write,files:write,users:read,users:read.email",
+    # The members of a user group that may vote (usergroups:read).
+    "commands,im:write,assistant:write,files:write,users:read,users:read.email,usergroups:read",
 )
 # Streaming answers edit the placeholder message at most this often (Slack rate limits
 # chat.update at about one call per second per channel).

@@ -99,6 +99,8 @@ def test_one_message_opens_one_ticket_and_one_invitation_in_the_thread(doubles, 
              "--bot-user-id", BOT),
             ("connect_jira", "acme", "--url", jira.url, "--email", jira.email,
              "--api-token", jira.api_token, "--project", "PAY"),
+            # Writes run without a vote here (votes: tests/test_votes_end_to_end.py).
+            ("approval_policy", "acme", "write", "--rule", "none"),
         ):  # fmt: skip
             result = stack.manage(*args)
             assert result.returncode == 0, result.stderr

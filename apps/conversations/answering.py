@@ -52,6 +52,7 @@ from apps.knowledge.selectors import Asker
 from apps.tools.loop import tool_loop_run, tools_guidance, tools_tokens_estimate
 from apps.tools.registry import Tool, ToolContext
 from apps.tools.selectors import tools_offered
+from apps.votes.services import vote_gate
 
 logger = logging.getLogger(__name__)
 
@@ -308,6 +309,7 @@ def answer_act_with_tools(
         context_size=agent.context_size,
         on_call=on_call,
         on_delta=on_delta,
+        gate=vote_gate,
     )
     result = ChatResult(
         text=loop.text,

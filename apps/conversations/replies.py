@@ -38,6 +38,7 @@ def memory_source(*, where: str, day: str) -> str:
 ACTION_ICONS = {
     "done": ":white_check_mark:",
     "waiting": ":hourglass_flowing_sand:",
+    "awaiting": ":ballot_box_with_ballot:",
     "refused": ":no_entry:",
     "invalid": ":warning:",
     "failed": ":x:",

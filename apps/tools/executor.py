@@ -13,6 +13,7 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -40,6 +41,7 @@ class CallOutcome:
     WAITING = "waiting"  # kept, retried later (an incident waiting for the tracker)
     FAILED = "failed"
     REPEATED = "repeated"  # the same call again: not run twice
+    AWAITING = "awaiting"  # held for the people who must approve it (a vote): not run yet
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,22 @@ def model_text_capped(payload: dict[str, Any]) -> str:
     return text[:limit] + f" …[cut: {len(text) - limit} more characters]"
 
 
+# Asked about every checked call before it runs: a report when the call must not run now
+# (it waits for an approval), None to run it. Given by the caller (the answer pipeline passes
+# the votes' gate), so this layer knows nothing of votes.
+CallGate = Callable[[ToolContext, Tool, dict, int], "CallReport | None"]
+
+
 def tool_call_run(
-    context: ToolContext, call: ToolCall, *, offered: dict[str, Tool], ordinal: int = 1
+    context: ToolContext,
+    call: ToolCall,
+    *,
+    offered: dict[str, Tool],
+    ordinal: int = 1,
+    gate: CallGate | None = None,
 ) -> CallReport:
-    """Check, run and audit one call. Never raises for what the tool or its service does."""
+    """Check, run and audit one call. Never raises for what the tool or its service does.
+    ``gate``: may hold a checked call back (see ``CallGate``)."""
     tool = offered.get(call.name)
     if tool is None:
         reason = _("there is no tool named “%(name)s” available to you") % {"name": call.name}
@@ -107,6 +121,10 @@ def tool_call_run(
     problem = arguments_problem(tool, call.arguments)
     if problem:
         return _invalid(context, call, tool, problem)
+    if gate is not None:
+        held = gate(context, tool, call.arguments, ordinal)
+        if held is not None:
+            return held
     record, earlier = _record_claimed(context, tool, call.arguments, ordinal)
     if earlier is not None:
         return earlier

@@ -19,7 +19,13 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.integrations.bases.llm import ChatMessage, LLMProvider, ToolCall, ToolSpec, ToolTurn
-from apps.tools.executor import CallOutcome, CallReport, model_text_capped, tool_call_run
+from apps.tools.executor import (
+    CallGate,
+    CallOutcome,
+    CallReport,
+    model_text_capped,
+    tool_call_run,
+)
 from apps.tools.registry import Tool, ToolContext
 
 logger = logging.getLogger(__name__)
@@ -82,11 +88,13 @@ def tool_loop_run(
     context_size: int | None = None,
     on_call: Callable[[str], None] | None = None,
     on_delta: Callable[[str], None] | None = None,
+    gate: CallGate | None = None,
 ) -> LoopResult:
     """Let the model use ``tools`` until it answers. ``on_call(tool name)`` is told before
     each call runs (to show progress); ``on_delta`` gets the model's words as they come, in
     every turn (a turn's words before its calls are part of the answer), and the result's
-    text is then all of them. LLM errors propagate (the caller reports them)."""
+    text is then all of them. ``gate`` may hold a call back for approval (the executor's
+    ``CallGate``). LLM errors propagate (the caller reports them)."""
     messages = list(messages)
     words = _Words(on_delta) if on_delta is not None else None
 
@@ -115,7 +123,7 @@ def tool_loop_run(
             ChatMessage(role="assistant", content=turn.text, tool_calls=turn.tool_calls)
         )
         for call in turn.tool_calls[:MAX_CALLS_PER_TURN]:
-            report = _call(context, call, offered, done, ordinals, on_call)
+            report = _call(context, call, offered, done, ordinals, on_call, gate)
             # A call that cannot run, or the same call again: the model is going in circles.
             if report.outcome in (CallOutcome.INVALID, CallOutcome.REPEATED):
                 invalid += 1
@@ -189,6 +197,7 @@ def _call(
     done: dict[str, CallReport],
     ordinals: Counter[str],
     on_call: Callable[[str], None] | None,
+    gate: CallGate | None = None,
 ) -> CallReport:
     signature = _signature(call)
     if signature in done:
@@ -208,7 +217,7 @@ def _call(
     if call.name in offered and on_call is not None:
         on_call(call.name)
     ordinals[call.name] += 1
-    report = tool_call_run(context, call, offered=offered, ordinal=ordinals[call.name])
+    report = tool_call_run(context, call, offered=offered, ordinal=ordinals[call.name], gate=gate)
     done[signature] = report
     return report
 

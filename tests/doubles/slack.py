@@ -157,6 +157,7 @@ class SlackDouble(ProtocolDouble):
         self._streams: dict[tuple[str, str], _Stream] = {}
         self._statuses: dict[tuple[str, str], list[str]] = defaultdict(list)
         self._users: dict[str, dict[str, Any]] = {}
+        self._user_groups: dict[str, list[str]] = {}
         self._uploads: dict[str, dict[str, Any]] = {}
         self._shared_files: list[dict[str, Any]] = []
         self.streaming_supported = True
@@ -300,6 +301,11 @@ class SlackDouble(ProtocolDouble):
         with self._state_lock:
             self._users[user_id] = user
         return copy.deepcopy(user)
+
+    def add_user_group(self, group_id: str, users: list[str]) -> None:
+        """Make ``usergroups.users.list`` answer ``users`` for the user group ``group_id``."""
+        with self._state_lock:
+            self._user_groups[group_id] = list(users)
 
     def end_stream(self, channel: str, ts: str) -> None:
         """Slack ends the stream by itself (its lifetime ran out, the user pressed stop): later
@@ -758,6 +764,12 @@ class SlackDouble(ProtocolDouble):
         self._statuses[(channel, thread_ts)].append(params["status"] or "")
         return {"ok": True}
 
+    def _usergroups_users_list(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
+        users = self._user_groups.get(params.get("usergroup") or "")
+        if users is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": list(users)}
+
     def _users_info(self, bot: _BotToken, params: dict[str, Any]) -> dict[str, Any]:
         user = self._users.get(params.get("user") or "")
         if user is None:
@@ -879,6 +891,7 @@ _METHODS = {
     "chat.stopStream": SlackDouble._chat_stop_stream,
     "assistant.threads.setStatus": SlackDouble._assistant_threads_set_status,
     "users.info": SlackDouble._users_info,
+    "usergroups.users.list": SlackDouble._usergroups_users_list,
     "files.getUploadURLExternal": SlackDouble._files_get_upload_url_external,
     "files.completeUploadExternal": SlackDouble._files_complete_upload_external,
 }

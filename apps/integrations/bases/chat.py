@@ -165,9 +165,18 @@ class Chat(abc.ABC):
         """How a message names a channel (a link the platform shows as "#name")."""
         return f"#{channel_id}"
 
+    def user_reference(self, user_id: str) -> str:
+        """How a message names a person (a mention the platform shows as "@name")."""
+        return f"@{user_id}"
+
     @abc.abstractmethod
     def permalink(self, *, channel: str, ts: str) -> str:
         """A link people can open to the message ``ts`` (and its thread)."""
+
+    def user_group_members(self, group_id: str) -> tuple[str, ...]:
+        """The user ids of a group of people the platform keeps (Slack: a user group, like
+        @oncall). Raises ``ChatPostError`` where the platform has no such groups."""
+        raise ChatPostError("user_groups_not_supported")
 
     @abc.abstractmethod
     def user_profile(self, user_id: str) -> ChatUserProfile:

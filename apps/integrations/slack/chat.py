@@ -113,6 +113,13 @@ class SlackChat(Chat):
     def channel_reference(self, channel_id: str) -> str:
         return f"<#{channel_id}>"  # Slack shows it as #name, a link, to those who may see it
 
+    def user_reference(self, user_id: str) -> str:
+        return f"<@{user_id}>"  # Slack shows it as @name
+
+    def user_group_members(self, group_id: str) -> tuple[str, ...]:
+        response = slack_call(self.client.usergroups_users_list, usergroup=group_id)
+        return tuple(str(user) for user in response.get("users") or [])
+
     def permalink(self, *, channel: str, ts: str) -> str:
         response = slack_call(self.client.chat_getPermalink, channel=channel, message_ts=ts)
         return str(response.get("permalink") or "")

@@ -19,6 +19,7 @@ from apps.conversations.models import Message
 from apps.conversations.services import slack_question_store
 from apps.tools.models import Incident, ProbeAllowedHost, ToolCallRecord
 from apps.tools.services import agent_tool_set, incidents_retry
+from apps.votes.services import approval_policy_set
 from tests.doubles.base import ProtocolDouble, Reply
 from tests.factories import SlackWorkspaceFactory, incoming_message, slack_token
 
@@ -43,6 +44,16 @@ def workspace(tenant_a, slack_double, ollama_double, settings):
     slack_double.add_user("U0ALICE", email="alice@acme.test", tz="Europe/Paris", real_name="Alice")
     slack_double.add_user("U0BOB", email="bob@acme.test", tz="America/New_York", real_name="Bob")
     connection.set_tenant(tenant_a)
+    # Writes run at once here (no vote): the votes' own tests are in tests/apps/votes/.
+    approval_policy_set(
+        target="write",
+        rule="none",
+        voters=[],
+        weights={},
+        quorum=0,
+        expires_in=timedelta(minutes=30),
+        counts_advisory=False,
+    )
     return workspace
 
 

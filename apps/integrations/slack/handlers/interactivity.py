@@ -4,11 +4,14 @@ import logging
 import re
 
 from apps.conversations.services import FeedbackError, answer_feedback_record
+from apps.integrations.slack.inbound import team_id_of
 from apps.integrations.slack.message_builder import (
     FEEDBACK_DOWN_ACTION,
     FEEDBACK_ELEMENT_ACTION,
     FEEDBACK_UP_ACTION,
 )
+from apps.votes.messages import VOTE_APPROVE_ACTION, VOTE_REJECT_ACTION
+from apps.votes.services import vote_click
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +63,28 @@ def clicked_message(body: dict) -> tuple[str, str]:
     return str(channel_id), str(message_ts)
 
 
+VOTE_CHOICES = {VOTE_APPROVE_ACTION: "approve", VOTE_REJECT_ACTION: "reject"}
+
+
+def on_vote_click(ack, body: dict, action: dict) -> None:
+    """Approve / Reject on a vote: the votes decide; a refusal (not a voter, unknown vote)
+    is told to the person who clicked, by a worker."""
+    ack()
+    value = action.get("value")
+    user = body.get("user") if isinstance(body.get("user"), dict) else {}
+    container = body.get("container") if isinstance(body.get("container"), dict) else {}
+    channel_id, message_ts = clicked_message(body)
+    vote_click(
+        team_id=team_id_of(body) or "",
+        vote_id=int(value) if isinstance(value, str) and value.isdigit() else None,
+        voter=str(user.get("id") or ""),
+        choice=VOTE_CHOICES.get(action.get("action_id"), ""),
+        channel_id=channel_id,
+        message_ts=message_ts,
+        thread_ts=str(container.get("thread_ts") or ""),
+    )
+
+
 def on_any_other_interaction(ack) -> None:
     ack()
 
@@ -68,6 +93,8 @@ def register(app) -> None:
     app.action(FEEDBACK_UP_ACTION)(on_answer_feedback)
     app.action(FEEDBACK_DOWN_ACTION)(on_answer_feedback)
     app.action(FEEDBACK_ELEMENT_ACTION)(on_answer_feedback)
+    app.action(VOTE_APPROVE_ACTION)(on_vote_click)
+    app.action(VOTE_REJECT_ACTION)(on_vote_click)
     app.action(re.compile(".*"))(on_any_other_interaction)
     app.shortcut(re.compile(".*"))(on_any_other_interaction)
     app.view(re.compile(".*"))(on_any_other_interaction)

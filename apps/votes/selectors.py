@@ -1,0 +1,123 @@
+"""Reads: the policy a tool call falls under, and a vote's ballots as the rules read them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Q
+
+from apps.tools.models import Risk
+from apps.tools.registry import Tool
+from apps.votes import rules
+from apps.votes.models import ApprovalPolicy, Ballot, Vote
+
+# The defaults when the tenant has no policy for a tool nor for its risk level.
+# Who votes then: the people of the thread the call came from (the requester included), the
+# people who can see what is asked and why. A write is confirmed by one of them; a dangerous
+# call needs two thirds of them. Name voters with `approval_policy` to require others.
+DEFAULT_RULES = {
+    Risk.READ: rules.NONE,
+    Risk.WRITE: rules.SINGLE,
+    Risk.DANGEROUS: rules.QUALIFIED_MAJORITY,
+}
+DEFAULT_EXPIRES_IN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class Policy:
+    rule: str
+    voters: tuple[str, ...]  # empty, and no user group: the thread's participants
+    weights: dict[str, int]
+    quorum: int
+    expires_in: timedelta
+    counts_advisory: bool
+    source: str  # "tool", "risk" or "default": where it came from, for the audit
+    user_group: str = ""
+    asks_advisors: bool = False
+
+    @property
+    def needs_vote(self) -> bool:
+        return self.rule != rules.NONE
+
+    def spec(
+        self, participants: tuple[str, ...] = (), group_members: tuple[str, ...] = ()
+    ) -> rules.RuleSpec:
+        """The rule over its voters: those named and the user group's members; when the
+        policy names neither, the people of the thread."""
+        named = tuple(dict.fromkeys([*self.voters, *group_members]))
+        if not self.voters and not self.user_group:
+            named = tuple(dict.fromkeys(participants))
+        return rules.RuleSpec(
+            rule=self.rule,
+            voters=named,
+            weights=dict(self.weights),
+            quorum=self.quorum,
+            counts_advisory=self.counts_advisory,
+        )
+
+
+def policy_for(tool: Tool) -> Policy:
+    """The tenant's policy for ``tool``: its own row, else its risk level's, else the
+    default of its risk level."""
+    rows = {
+        ("tool" if row.tool else "risk"): row
+        for row in ApprovalPolicy.objects.filter(Q(tool=tool.name) | Q(risk=tool.risk))
+    }
+    row = rows.get("tool") or rows.get("risk")
+    if row is None:
+        return Policy(
+            rule=DEFAULT_RULES.get(tool.risk, rules.QUALIFIED_MAJORITY),
+            voters=(),
+            weights={},
+            quorum=0,
+            expires_in=DEFAULT_EXPIRES_IN,
+            counts_advisory=False,
+            source="default",
+        )
+    return Policy(
+        rule=row.rule,
+        voters=tuple(row.voters or ()),
+        weights=dict(row.weights or {}),
+        quorum=row.quorum,
+        expires_in=row.expires_in,
+        counts_advisory=row.counts_advisory,
+        source="tool" if row.tool else "risk",
+        user_group=row.user_group,
+        asks_advisors=row.asks_advisors,
+    )
+
+
+def vote_spec(vote: Vote) -> rules.RuleSpec:
+    """The rule a vote was opened under (its snapshot)."""
+    snapshot = vote.rule or {}
+    return rules.RuleSpec(
+        rule=snapshot.get("rule", rules.QUALIFIED_MAJORITY),
+        voters=tuple(snapshot.get("voters") or ()),
+        weights=dict(snapshot.get("weights") or {}),
+        quorum=int(snapshot.get("quorum") or 0),
+        counts_advisory=bool(snapshot.get("counts_advisory")),
+    )
+
+
+def ballot_views(vote: Vote) -> list[rules.BallotView]:
+    return [
+        rules.BallotView(
+            voter=ballot.voter,
+            approve=ballot.choice == Ballot.Choice.APPROVE,
+            advisory=ballot.advisory,
+        )
+        for ballot in vote.ballots.order_by("created_at", "pk")
+    ]
+
+
+def vote_tally(vote: Vote) -> rules.Tally:
+    return rules.tally(vote_spec(vote), ballot_views(vote))
+
+
+def votes_overdue(now) -> list[int]:
+    return list(
+        Vote.objects.filter(status=Vote.Status.OPEN, deadline__lt=now)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
