@@ -119,3 +119,9 @@ def visible_texts(body: str) -> set[str]:
         own = set(parser.untranslated)
         texts.update(part.strip() for part in title.split("·") if part.strip() not in own)
     return {text for text in texts if text}
+
+
+def main_content(body: str) -> str:
+    """A page's own content: what is inside ``<main>``, without the menu shared by every page
+    (whose log-out and language forms post)."""
+    return body.split("<main>", 1)[1].split("</main>", 1)[0]
