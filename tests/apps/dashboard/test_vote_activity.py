@@ -15,11 +15,18 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from apps.agents.models import Agent
+from apps.conversations.models import Conversation
 from apps.integrations.bases.chat import ChatThread, chat_for_team
 from apps.tools.catalog import TOOLS
 from apps.tools.registry import ToolContext
 from apps.votes.models import Vote
-from apps.votes.services import approval_policy_set, ballot_cast, vote_gate, votes_expire
+from apps.votes.services import (
+    approval_policy_set,
+    ballot_cast,
+    vote_execute,
+    vote_gate,
+    votes_expire,
+)
 from tests.factories import SlackWorkspaceFactory, slack_token, tenant_browser, tenant_make
 from tests.websockets import activity_socket, domain_of, session_cookie
 
@@ -34,14 +41,24 @@ def slack_workspace(tenant, slack_double):
     return workspace
 
 
-def vote_opened(tenant, workspace) -> Vote:
+def vote_opened(tenant, workspace, *, direct=False) -> Vote:
     """A write call of NOX held by the gate (the default rule: one approval of the thread's
-    people), as the answer pipeline holds it."""
+    people), as the answer pipeline holds it; ``direct``: asked in a direct message."""
     with schema_context(tenant.schema_name):
+        channel = "D0VOTELIVE" if direct else CHANNEL
+        conversation = Conversation.objects.create(
+            agent=Agent.objects.get(slug="nox"),
+            team_id=workspace.team_id,
+            channel_id=channel,
+            channel_type="im" if direct else "channel",
+            thread_ts="1700000500.000100",
+            started_by="U0ALICE",
+        )
         thread = ChatThread(
-            channel=CHANNEL, thread_ts="1700000500.000100", team_id=workspace.team_id
+            channel=channel, thread_ts="1700000500.000100", team_id=workspace.team_id
         )
         context = ToolContext(
+            conversation_id=conversation.pk,
             agent=Agent.objects.get(slug="nox"),
             schema_name=connection.schema_name,
             requested_by="U0ALICE",
@@ -52,6 +69,13 @@ def vote_opened(tenant, workspace) -> Vote:
         arguments = {"project": "PAY", "summary": SECRET, "description": SECRET}
         vote_gate(context, TOOLS["jira_create_issue"], arguments, 1)
         return Vote.objects.get()
+
+
+def executed(tenant, vote: Vote) -> None:
+    """The worker's service runs the passed vote: the tenant has no Jira, so the check before
+    running refuses it (NOX may no longer use the tool)."""
+    with schema_context(tenant.schema_name):
+        vote_execute(vote.pk)
 
 
 def approved(tenant, vote: Vote) -> None:
@@ -163,3 +187,33 @@ def test_a_ballot_that_leaves_the_vote_open_shows_its_tally_then_the_expiry_clos
     assert ballot["moment"] == "ballot" and ballot["status"] == "open"
     assert (ballot["approvals"], ballot["rejections"], ballot["needed"]) == (1, 0, 2)
     assert expired["moment"] == "closed" and expired["status"] == "expired"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("direct", [False, True])
+def test_an_executions_result_reaches_the_feed_only_outside_a_direct_message(slack_double, direct):
+    tenant = tenant_make()
+    workspace = slack_workspace(tenant, slack_double)
+    host, cookie = domain_of(tenant), session_cookie(tenant)
+
+    async def scenario():
+        socket = activity_socket(host, cookie=cookie)
+        assert await socket.connect()
+        vote = await sync_to_async(vote_opened)(tenant, workspace, direct=direct)
+        await sync_to_async(approved)(tenant, vote)
+        await sync_to_async(executed)(tenant, vote)
+        raws = [await socket.receive_text() for _ in range(3)]
+        await socket.disconnect()
+        return raws
+
+    raws = async_to_sync(scenario)()
+
+    opened, passed, refused = (json.loads(raw) for raw in raws)
+    assert opened["direct"] is passed["direct"] is refused["direct"] is direct
+    assert passed["status"] == "passed" and "execution" not in passed
+    assert refused["moment"] == "closed" and refused["execution"] == "refused"
+    if direct:
+        assert refused["preview"] == ""
+        assert not any("12345" in raw or "may no longer use" in raw for raw in raws)
+    else:
+        assert refused["preview"] == "NOX may no longer use jira_create_issue"
