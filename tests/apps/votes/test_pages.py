@@ -109,6 +109,7 @@ def test_the_list_shows_open_votes_first_with_their_tally_arguments_and_advice(c
     assert "Approve 1 of 2 needed · Reject 0 (of 3)" in row
     assert "ATLAS" in row and "PAY-1 still has errors" in row
     assert "simple majority" in row and "U0ALICE" in row and "NOX" in row
+    assert "open for votes" in row
     closed = row_of(page, newer_closed)
     assert "Create Jira tickets" in closed and "executed" in closed
     assert "done" in closed and "Created PAY-7" in closed
