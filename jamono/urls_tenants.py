@@ -17,6 +17,7 @@ from apps.knowledge.views import (
     knowledge_documents,
 )
 from apps.tools.views import actions
+from apps.votes.views import vote_detail, votes
 
 urlpatterns = [
     path("", dashboard_home, name="dashboard"),
@@ -44,4 +45,6 @@ urlpatterns = [
     path("conversations/<int:pk>/", conversation_detail, name="conversation-detail"),
     path("actions/", actions, name="actions"),
     path("metrics/", metrics, name="metrics"),
+    path("votes/", votes, name="votes"),
+    path("votes/<int:pk>/", vote_detail, name="vote-detail"),
 ]

@@ -14,7 +14,9 @@ from django.conf import settings
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from apps.agents.models import Agent
 from apps.conversations.models import Message
+from apps.votes.models import Ballot, Vote, VoteExecution
 from tests.crawling import crawl, visible_texts
 from tests.factories import (
     AnswerFeedbackFactory,
@@ -83,6 +85,7 @@ SAME_IN_FRENCH = {
     "Page",
     "Arguments",
     "Conversation",
+    "Vote",
 }
 # Not words: numbers, dates, times, measures, identifiers, addresses, punctuation.
 NOT_PROSE = re.compile(
@@ -128,9 +131,40 @@ def test_the_public_pages_have_no_english_left_in_french(client, path):
     assert leftovers(english, french) == set()
 
 
+def company_vote_make(question) -> None:
+    """An executed vote on a call of the thread, with a changed ballot and an advice."""
+    vote = Vote.objects.create(
+        agent=Agent.objects.get(slug="nox"),
+        conversation=question.conversation,
+        question=question,
+        tool="jira_create_issue",
+        risk="write",
+        arguments={"summary": "Panne de l’API"},
+        requested_by="U0ALICE",
+        status=Vote.Status.EXECUTED,
+        rule={"rule": "majority", "voters": ["U0ALICE", "U0BOB"], "quorum": 1},
+        deadline=timezone.now(),
+        closed_at=timezone.now(),
+    )
+    history = [
+        {"choice": "reject", "at": "2026-01-05T10:00:00+00:00"},
+        {"choice": "approve", "at": "2026-01-05T10:02:00+00:00"},
+    ]
+    Ballot.objects.create(vote=vote, voter="U0ALICE", choice="approve", history=history)
+    Ballot.objects.create(
+        vote=vote, voter="atlas", choice="approve", advisory=True, reason="Risque faible"
+    )
+    VoteExecution.objects.create(
+        vote=vote,
+        status=VoteExecution.Status.DONE,
+        summary="PAY-7 créé",
+        finished_at=vote.closed_at,
+    )
+
+
 def company_activity_make(tenant) -> None:
-    """A thread with a question, a cited answer with 👍 and a tool call, so the pages that
-    show them render their rows and charts."""
+    """A thread with a question, a cited answer with 👍, a tool call and a vote, so the pages
+    that show them render their rows and charts."""
     with schema_context(tenant.schema_name):
         question = MessageFactory(text="Comment revenir en arrière ?")
         answer = MessageFactory(
@@ -144,6 +178,7 @@ def company_activity_make(tenant) -> None:
         )
         AnswerFeedbackFactory(answer=answer)
         ToolCallRecordFactory(question=question)
+        company_vote_make(question)
 
 
 def test_every_page_of_a_company_has_no_english_left_in_french(client, jira_tenant):
@@ -163,10 +198,12 @@ def test_every_page_of_a_company_has_no_english_left_in_french(client, jira_tena
         "/knowledge/",
         "/actions/",
         "/metrics/",
+        "/votes/",
         "/agents/",
         "/team/",
     } <= set(paths)
     assert any(path.startswith("/conversations/") and path[-2].isdigit() for path in paths)
+    assert any(path.startswith("/votes/") and path[-2].isdigit() for path in paths)
 
     found = {}
     for path in paths:

@@ -1,6 +1,6 @@
 """Reads of the dashboard's home page: the latest activity lines, from the database, in the
-shape of the live events (``apps.conversations.activity``, ``apps.tools.activity``) so that the
-page and its socket show the same lines."""
+shape of the live events (``apps.conversations.activity``, ``apps.tools.activity``,
+``apps.votes.activity``) so that the page and its socket show the same lines."""
 
 from __future__ import annotations
 
@@ -12,13 +12,16 @@ from apps.conversations.models import Message
 from apps.conversations.services import question_text_clean
 from apps.core.live import activity_preview
 from apps.tools.models import ToolCallRecord
+from apps.votes.activity import vote_is_private
+from apps.votes.models import Vote
+from apps.votes.selectors import vote_count
 
 ACTIVITY_LINES = 30
 
 
 @dataclass(frozen=True)
 class ActivityLine:
-    kind: str  # question | answer | tool_call (the live feed's kinds)
+    kind: str  # question | answer | tool_call | vote (the live feed's kinds)
     at: datetime
     agent: str = ""
     channel: str = ""
@@ -30,6 +33,9 @@ class ActivityLine:
     tool: str = ""
     answer_ms: int | None = None
     sources: int | None = None
+    approvals: int | None = None  # a vote's tally: approvals of needed, rejections
+    rejections: int | None = None
+    needed: int | None = None
 
     @property
     def seconds(self) -> float | None:
@@ -117,9 +123,39 @@ def _tool_call_lines(limit: int) -> list[ActivityLine]:
     ]
 
 
+def _vote_lines(limit: int) -> list[ActivityLine]:
+    """Each recent vote once, in its current state, at its latest moment (closed, or opened)."""
+    votes = (
+        Vote.objects.select_related("agent", "conversation")
+        .prefetch_related("ballots")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    lines = []
+    for vote in votes:
+        count = vote_count(vote)
+        lines.append(
+            ActivityLine(
+                kind="vote",
+                at=vote.closed_at or vote.created_at,
+                agent=vote.agent.name,
+                direct=vote_is_private(vote),
+                user=vote.requested_by,
+                tool=vote.tool,
+                status=vote.status,
+                status_label=vote.get_status_display(),
+                approvals=count.approvals,
+                rejections=count.rejections,
+                needed=count.needed,
+            )
+        )
+    return lines
+
+
 def activity_recent(limit: int = ACTIVITY_LINES) -> list[ActivityLine]:
-    """The latest ``limit`` questions, answers and finished tool calls of the current company,
-    newest first."""
-    lines = _question_lines(limit) + _answer_lines(limit) + _tool_call_lines(limit)
+    """The latest ``limit`` questions, answers, finished tool calls and votes of the current
+    company, newest first."""
+    lines = (
+        _question_lines(limit) + _answer_lines(limit) + _tool_call_lines(limit) + _vote_lines(limit)
+    )
     lines.sort(key=lambda line: line.at, reverse=True)
     return lines[:limit]

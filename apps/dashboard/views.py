@@ -14,6 +14,7 @@ from apps.conversations.models import Message
 from apps.core.web import workspace_page
 from apps.dashboard.selectors import activity_recent
 from apps.tools.models import ToolCallRecord
+from apps.votes.models import Vote
 
 ACTIVITY_SOCKET_PATH = "/ws/activity/"
 
@@ -26,6 +27,10 @@ def activity_labels() -> dict[str, str]:
         "answer": _("Answer"),
         "tool_call": _("Tool call"),
         "failed": _("Failed"),
+        "vote": _("Vote"),
+        "approvals": _("Approvals"),
+        "rejections": _("Rejections"),
+        "needed": _("needed"),
         "direct": _("direct message"),
         "sources": _("Sources"),
         "live": _("live"),
@@ -35,8 +40,12 @@ def activity_labels() -> dict[str, str]:
 
 
 def activity_statuses() -> dict[str, str]:
-    """Status names of questions and tool calls, for the script's lines."""
-    return {**dict(Message.Status.choices), **dict(ToolCallRecord.Status.choices)}
+    """Status names of questions, tool calls and votes, for the script's lines."""
+    return {
+        **dict(Message.Status.choices),
+        **dict(ToolCallRecord.Status.choices),
+        **dict(Vote.Status.choices),
+    }
 
 
 @workspace_page

@@ -88,7 +88,8 @@ class Vote(models.Model):
     as given (encrypted, read only by the worker that runs the call)."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("open")
+        # Not "open" alone: that word is also a link's label ("open" → "ouvrir" in French).
+        OPEN = "open", _("open for votes")
         PASSED = "passed", _("passed")
         REJECTED = "rejected", _("rejected")
         EXPIRED = "expired", _("expired (rejected)")

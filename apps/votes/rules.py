@@ -126,6 +126,26 @@ def tally(spec: RuleSpec, ballots: list[BallotView]) -> Tally:
     )
 
 
+def approvals_needed(spec: RuleSpec) -> int:
+    """How much approval passes a vote under ``spec`` once every voter could vote: ballots
+    (weight under the weighted rule), for the pages' "approvals of needed". The quorum, when
+    set, is shown apart: it counts ballots of either choice."""
+    electorate = len(spec.electorate())
+    if spec.rule == NONE:
+        return 0
+    if spec.rule == SINGLE:
+        return 1
+    if spec.rule == CONSENSUS:
+        return spec.quorum or electorate
+    share, inclusive = _THRESHOLDS[spec.rule]
+    whole = sum(spec.weight(v) for v in spec.electorate()) if spec.rule == WEIGHTED else electorate
+    # The smallest part that reaches the share (at most the whole: an empty electorate
+    # needs 0 and still never passes).
+    return next(
+        (part for part in range(whole + 1) if _reaches(share, inclusive, part, whole)), whole
+    )
+
+
 def _reaches(share: Fraction, inclusive: bool, part: int, whole: int) -> bool:
     if whole <= 0:
         return False

@@ -1,12 +1,14 @@
-"""Reads: the policy a tool call falls under, and a vote's ballots as the rules read them."""
+"""Reads: the policy a tool call falls under, a vote's ballots as the rules read them, and the
+votes page of a company's site."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from apps.core.privacy import text_visible
 from apps.tools.models import Risk
 from apps.tools.registry import Tool
 from apps.votes import rules
@@ -120,4 +122,74 @@ def votes_overdue(now) -> list[int]:
         Vote.objects.filter(status=Vote.Status.OPEN, deadline__lt=now)
         .order_by("pk")
         .values_list("pk", flat=True)
+    )
+
+
+# --- the votes page ---------------------------------------------------------------------
+
+
+def vote_list(*, viewer: str, status: str = "") -> QuerySet[Vote]:
+    """The tenant's votes, open ones first (soonest deadline first), then the others newest
+    first, with ``text_visible``: False for a vote asked in a conversation private to someone
+    other than ``viewer`` (``apps.core.privacy``): its arguments quote that conversation."""
+    votes = (
+        Vote.objects.select_related("agent", "execution")
+        .prefetch_related("ballots")
+        .annotate(
+            text_visible=text_visible(viewer=viewer, prefix="conversation__"),
+            open_first=Case(
+                When(status=Vote.Status.OPEN, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            ),
+        )
+    )
+    if status:
+        votes = votes.filter(status=status)
+    return votes.order_by("open_first", "-created_at", "-pk")
+
+
+def vote_get(*, vote_id: int, viewer: str) -> Vote | None:
+    """One vote of this tenant with ``text_visible`` (see ``vote_list``); None if none."""
+    return (
+        Vote.objects.select_related("agent", "execution", "execution__tool_call")
+        .annotate(text_visible=text_visible(viewer=viewer, prefix="conversation__"))
+        .filter(pk=vote_id)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class VoteCount:
+    """A vote's tally as its page shows it: approvals and rejections against what passes it
+    (ballots, or weight under the weighted rule) and the quorum."""
+
+    approvals: int
+    rejections: int
+    needed: int
+    electorate: int
+    quorum: int
+    weighted: bool
+
+
+def vote_count(vote: Vote) -> VoteCount:
+    """The tally of ``vote`` (reads its ballots: prefetch them for a list)."""
+    spec = vote_spec(vote)
+    views = [
+        rules.BallotView(
+            voter=ballot.voter,
+            approve=ballot.choice == Ballot.Choice.APPROVE,
+            advisory=ballot.advisory,
+        )
+        for ballot in sorted(vote.ballots.all(), key=lambda ballot: (ballot.created_at, ballot.pk))
+    ]
+    tally = rules.tally(spec, views)
+    weighted = spec.rule == rules.WEIGHTED
+    return VoteCount(
+        approvals=tally.approve_weight if weighted else tally.approvals,
+        rejections=tally.reject_weight if weighted else tally.rejections,
+        needed=rules.approvals_needed(spec),
+        electorate=tally.total_weight if weighted else tally.electorate,
+        quorum=spec.quorum,
+        weighted=weighted,
     )

@@ -48,6 +48,7 @@ from apps.tools.models import Risk, ToolCallRecord
 from apps.tools.registry import Tool, ToolContext
 from apps.tools.selectors import tools_offered
 from apps.votes import rules
+from apps.votes.activity import vote_ballot_publish, vote_closed_publish, vote_opened_publish
 from apps.votes.messages import vote_message
 from apps.votes.models import ApprovalPolicy, Ballot, Vote, VoteExecution
 from apps.votes.selectors import (
@@ -166,6 +167,7 @@ def vote_open(
         # Nobody can vote on it then: it expires by itself, and never runs.
         logger.warning("Vote %s could not be posted: %s", vote.pk, exc.code)
     logger.info("Vote %s opened on %s (%s)", vote.pk, tool.name, spec.rule)
+    vote_opened_publish(vote)
     if policy.asks_advisors:
         enqueue_for_tenant(VOTE_ADVICE_TASK, schema_name=_schema_name(), args=(vote.pk,))
     return vote
@@ -292,6 +294,7 @@ def _ballot_record(vote: Vote, *, voter: str, choice: str, advisory: bool, reaso
     elif outcome == rules.REJECTED:
         _close(vote, Vote.Status.REJECTED)
     else:
+        vote_ballot_publish(vote)
         _message_refresh_later(vote)
     return BallotTaken(vote_id=vote.pk, status=vote.status)
 
@@ -301,6 +304,7 @@ def _close(vote: Vote, status: str, *, refresh_later: bool = True) -> None:
     vote.closed_at = timezone.now()
     vote.save(update_fields=["status", "closed_at"])
     logger.info("Vote %s closed: %s", vote.pk, status)
+    vote_closed_publish(vote)
     if refresh_later:
         _message_refresh_later(vote)
 
@@ -389,6 +393,7 @@ def vote_execute(vote_id: int) -> VoteExecution | None:
         return None
     vote, execution, tool = claimed
     if tool is None:  # the check refused it
+        vote_closed_publish(vote, execution)
         vote_message_refresh(vote.pk)
         _thread_post(
             vote,
@@ -411,6 +416,8 @@ def vote_execute(vote_id: int) -> VoteExecution | None:
     execution.finished_at = timezone.now()
     execution.save()
     Vote.objects.filter(pk=vote.pk).update(status=Vote.Status.EXECUTED)
+    vote.status = Vote.Status.EXECUTED
+    vote_closed_publish(vote, execution)
     vote_message_refresh(vote.pk)  # already in a worker: shown now
     text = _("Vote #%(number)s passed. %(result)s") % {"number": vote.pk, "result": report.note}
     if report.link:
@@ -482,6 +489,10 @@ def _rule_renewed(vote: Vote, spec: rules.RuleSpec, source: str, outcome: str) -
     vote.closed_at = None if outcome == rules.PENDING else timezone.now()
     vote.save(update_fields=["rule", "status", "closed_at"])
     logger.info("Vote %s: the policy changed before it ran; now %s", vote.pk, vote.status)
+    if vote.is_open:
+        vote_opened_publish(vote)
+    else:
+        vote_closed_publish(vote)
     _message_refresh_later(vote)
 
 

@@ -59,6 +59,21 @@
       status.setAttribute("data-status", String(event.status));
       line.appendChild(status);
     }
+    if (event.execution) {
+      var execution = part("activity-status", statuses[event.execution] || event.execution);
+      execution.setAttribute("data-status", String(event.execution));
+      line.appendChild(execution);
+    }
+    if (typeof event.needed === "number") {
+      // A vote's tally: approvals of those needed, and rejections.
+      line.appendChild(
+        part(
+          "activity-tally",
+          label("approvals") + " " + Number(event.approvals || 0) + "/" + event.needed + " " +
+            label("needed") + " · " + label("rejections") + " " + Number(event.rejections || 0)
+        )
+      );
+    }
     if (typeof event.answer_ms === "number") {
       line.appendChild(part("activity-duration", (event.answer_ms / 1000).toFixed(1) + " s"));
     }

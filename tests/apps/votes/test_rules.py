@@ -211,3 +211,34 @@ def test_a_sound_policy_has_no_problem():
         policy_problem(rule="weighted", voters=["U1AA", "W2BB"], weights={"U1AA": 2}, quorum=2)
         is None
     )
+
+
+# --- what passes a vote (the pages' "approvals of needed") ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "voters", "needed"),
+    [
+        (rules.NONE, 3, 0),
+        (rules.SINGLE, 3, 1),
+        (rules.MAJORITY, 4, 3),
+        (rules.MAJORITY, 3, 2),
+        (rules.QUALIFIED_MAJORITY, 3, 2),
+        (rules.QUALIFIED_MAJORITY, 4, 3),
+        (rules.CONSENSUS, 4, 4),
+    ],
+)
+def test_approvals_needed_is_the_fewest_approvals_that_pass(rule, voters, needed):
+    spec = RuleSpec(rule=rule, voters=tuple(f"U{n}" for n in range(voters)))
+
+    assert rules.approvals_needed(spec) == needed
+    if needed:
+        approvals = [yes(voter) for voter in spec.voters[:needed]]
+        assert tally(spec, approvals).outcome == rules.PASSED
+        assert tally(spec, approvals[:-1]).outcome != rules.PASSED
+
+
+def test_approvals_needed_under_the_weighted_rule_is_a_weight():
+    spec = RuleSpec(rule=rules.WEIGHTED, voters=("U1", "U2"), weights={"U1": 3})
+
+    assert rules.approvals_needed(spec) == 3  # more than half of 4
