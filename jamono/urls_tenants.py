@@ -19,7 +19,13 @@ urlpatterns = [
     path("setup/jira/", jira_setup, name="jira-setup"),
     path("agents/", agent_settings, name="agent-settings"),
     path("agents/<slug:slug>/", agent_settings_change, name="agent-settings-change"),
-    path("api/knowledge/", include("apps.knowledge.urls")),
+    path("api/v1/", include("apps.api.urls")),
     path("knowledge/", knowledge_documents, name="knowledge-documents"),
     path("knowledge/<int:pk>/", knowledge_document, name="knowledge-document"),
 ]
+
+# Under /api/, Django's own errors are problems (application/problem+json) too.
+handler400 = "apps.api.errors.problem_bad_request"
+handler403 = "apps.api.errors.problem_permission_denied"
+handler404 = "apps.api.errors.problem_not_found"
+handler500 = "apps.api.errors.problem_server_error"
