@@ -6,13 +6,9 @@ follow by themselves.
 """
 
 from django.urls import path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from apps.api.views import actions, agents, conversations, knowledge, metrics
+from apps.api.views import actions, agents, conversations, docs, knowledge, metrics
 
 app_name = "api"
 
@@ -20,7 +16,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split: Swagger UI's start-up script is a file of its own (the CSP forbids inline ones).
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("redoc/", docs.RedocView.as_view(url_name="api:schema"), name="redoc"),
     path("agents/", agents.AgentListView.as_view(), name="agent_list"),
     path("agents/<slug:slug>/", agents.AgentDetailView.as_view(), name="agent_detail"),
     path("agents/<slug:slug>/tools/", agents.AgentToolListView.as_view(), name="agent_tool_list"),

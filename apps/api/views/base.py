@@ -5,6 +5,7 @@ problem+json errors (settings' ``REST_FRAMEWORK``) and ETags on reads."""
 from __future__ import annotations
 
 from django.middleware.http import ConditionalGetMiddleware
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.decorators import decorator_from_middleware
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics
@@ -21,6 +22,14 @@ class ConditionalGetMixin:
     @classmethod
     def as_view(cls, **initkwargs):
         return conditional_get(super().as_view(**initkwargs))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        # What a read shows depends on who asks (key or session): no shared cache may serve
+        # one caller's answer to another.
+        patch_vary_headers(response, ["Authorization", "Cookie"])
+        patch_cache_control(response, private=True)
+        return response
 
 
 class ApiView(ConditionalGetMixin, APIView):

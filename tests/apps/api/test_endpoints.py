@@ -272,6 +272,8 @@ def test_a_read_is_answered_304_when_its_etag_is_sent_back(key_a):
     changed = key_a.get("/api/v1/agents/nox/", HTTP_IF_NONE_MATCH=first["ETag"])
 
     assert first["ETag"]
+    assert "Authorization" in first["Vary"]
+    assert "private" in first["Cache-Control"]
     assert again.status_code == 304
     assert again.content == b""
     assert changed.status_code == 200
