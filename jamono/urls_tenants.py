@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from apps.agents.views import agent_settings, agent_settings_change
+from apps.api.pages import api_key_revoke_page, api_keys
 from apps.core.admin_sites import tenant_admin_site
 from apps.integrations.jira.views import jira_setup
 from apps.integrations.slack.setup_views import slack_setup
@@ -20,6 +21,8 @@ urlpatterns = [
     path("agents/", agent_settings, name="agent-settings"),
     path("agents/<slug:slug>/", agent_settings_change, name="agent-settings-change"),
     path("api/v1/", include("apps.api.urls")),
+    path("api-keys/", api_keys, name="api-keys"),
+    path("api-keys/<str:prefix>/revoke/", api_key_revoke_page, name="api-key-revoke"),
     path("knowledge/", knowledge_documents, name="knowledge-documents"),
     path("knowledge/<int:pk>/", knowledge_document, name="knowledge-document"),
 ]

@@ -13,11 +13,18 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from apps.agents.models import Agent
+from apps.api.models import ApiKey
 from apps.conversations.models import AnswerFeedback, Conversation, Message
 from apps.tools.models import ToolCallRecord
 
 # Slack's channel type of a direct message: its text serves only its person.
 DIRECT_MESSAGE_CHANNEL_TYPE = "im"
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    """This company's keys, usable first, newest first (only their prefixes and names: the
+    keys themselves are not stored)."""
+    return ApiKey.objects.order_by("revoked", "-created")
 
 
 def conversation_list() -> QuerySet[Conversation]:

@@ -1,15 +1,18 @@
-"""A developer opens the API's docs on their company's site: Swagger UI and ReDoc render the
-schema from this site's own files, under the production Content-Security-Policy (no inline
-script, nothing from a CDN)."""
+"""The API's pages on a company's site, in a browser: its docs (Swagger UI and ReDoc render
+the schema from this site's own files, under the production Content-Security-Policy: no
+inline script, nothing from a CDN), and its keys page (a key made, copied, revoked)."""
 
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 
 import pytest
 from django.db import connection
+from django.test import Client
 
-from tests.factories import tenant_make
+from tests.factories import tenant_browser, tenant_make
 
 # The production policy, less upgrade-insecure-requests (the test server speaks plain HTTP).
 POLICY = (
@@ -64,3 +67,48 @@ def test_the_api_docs_render_under_the_content_security_policy(
     # it (the browser reports the attempt), and the image hides itself.
     assert [text for text in refused if REDOC_LOGO not in text] == []
     assert [url for url in outside if not url.startswith(("data:", "blob:", REDOC_LOGO))] == []
+
+
+def _logged_in(page, tenant, base_url: str) -> None:
+    """The browser holds a session of a superuser of ``tenant`` (made as the company's admin
+    would be; logging in through the form is the sign-up flow's test)."""
+    client = tenant_browser(Client(), tenant)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
+    )
+
+
+def _api_status(port: str, host: str, key: str) -> int:
+    """What the API answers a script holding ``key`` (Python does not resolve *.localhost as
+    the browser does: the company's host goes in the Host header)."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/agents/",
+        headers={"Authorization": f"Api-Key {key}", "Host": host},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def test_a_person_makes_a_key_copies_it_and_revokes_it(docs_tenant, live_server, page, screenshot):
+    port = re.search(r":(\d+)$", live_server.url).group(1)
+    host = docs_tenant.get_primary_domain().domain
+    base_url = f"http://{host}:{port}"
+    _logged_in(page, docs_tenant, base_url)
+
+    page.goto(f"{base_url}/api-keys/")
+    page.get_by_label("Name").fill("nightly report")
+    page.get_by_label("Read-only").check()
+    page.get_by_role("button", name="Make the key").click()
+
+    key = page.locator("#new-key-value").inner_text()
+    screenshot("1-made")
+    assert _api_status(port, host, key) == 200
+    page.goto(f"{base_url}/api-keys/")
+    assert key not in page.content()
+    page.get_by_role("button", name="Revoke nightly report").click()
+    assert page.get_by_role("status").first.inner_text() == "The key nightly report is revoked."
+    screenshot("2-revoked")
+    assert _api_status(port, host, key) == 401
