@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
 from apps.agents.models import Agent
-from apps.api.selectors import DIRECT_MESSAGE_CHANNEL_TYPE
+from apps.api.selectors import DIRECT_MESSAGE_CHANNEL_TYPES
 from apps.conversations.models import Conversation, Message
 from apps.knowledge.models import Document
 from apps.tools.models import Risk, ToolCallRecord
@@ -90,7 +90,7 @@ class ConversationFilter(django_filters.FilterSet):
     def filter_is_direct(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        direct = {"channel_type": DIRECT_MESSAGE_CHANNEL_TYPE}
+        direct = {"channel_type__in": DIRECT_MESSAGE_CHANNEL_TYPES}
         return queryset.filter(**direct) if value else queryset.exclude(**direct)
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -98,8 +98,10 @@ class ConversationFilter(django_filters.FilterSet):
             return queryset
         matching = Message.objects.filter(
             conversation=OuterRef("pk"), text__icontains=value.strip()
-        ).exclude(channel_type=DIRECT_MESSAGE_CHANNEL_TYPE)
-        return queryset.exclude(channel_type=DIRECT_MESSAGE_CHANNEL_TYPE).filter(Exists(matching))
+        ).exclude(channel_type__in=DIRECT_MESSAGE_CHANNEL_TYPES)
+        return queryset.exclude(channel_type__in=DIRECT_MESSAGE_CHANNEL_TYPES).filter(
+            Exists(matching)
+        )
 
 
 class MessageFilter(django_filters.FilterSet):
@@ -117,7 +119,7 @@ class MessageFilter(django_filters.FilterSet):
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not value.strip():
             return queryset
-        return queryset.exclude(channel_type=DIRECT_MESSAGE_CHANNEL_TYPE).filter(
+        return queryset.exclude(channel_type__in=DIRECT_MESSAGE_CHANNEL_TYPES).filter(
             text__icontains=value.strip()
         )
 

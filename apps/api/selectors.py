@@ -17,8 +17,9 @@ from apps.api.models import ApiKey
 from apps.conversations.models import AnswerFeedback, Conversation, Message
 from apps.tools.models import ToolCallRecord
 
-# Slack's channel type of a direct message: its text serves only its person.
-DIRECT_MESSAGE_CHANNEL_TYPE = "im"
+# Slack's channel types of direct messages (one person, or a few: "mpim"): their text serves
+# only the people in them, never a company-wide caller.
+DIRECT_MESSAGE_CHANNEL_TYPES = ("im", "mpim")
 
 
 def api_key_list() -> QuerySet[ApiKey]:

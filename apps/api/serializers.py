@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.agents.models import Agent
-from apps.api.selectors import DIRECT_MESSAGE_CHANNEL_TYPE
+from apps.api.selectors import DIRECT_MESSAGE_CHANNEL_TYPES
 from apps.conversations.models import Conversation, Message
 from apps.knowledge.models import Chunk, Document
 from apps.tools.models import Risk, ToolCallRecord
@@ -222,7 +222,7 @@ class AgentToolSetSerializer(serializers.Serializer):
 
 def is_direct(channel_type: str) -> bool:
     """A direct message: its text serves only its person, never a company-wide caller."""
-    return channel_type == DIRECT_MESSAGE_CHANNEL_TYPE
+    return channel_type in DIRECT_MESSAGE_CHANNEL_TYPES
 
 
 class ConversationSerializer(serializers.ModelSerializer):

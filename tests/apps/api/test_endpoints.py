@@ -435,3 +435,16 @@ def test_a_date_and_time_postgresql_cannot_take_is_answered_not_crashed(key_a):
     response = key_a.get("/api/v1/actions/", {"created_after": "0260-02-25T00:29:54-20:52"})
 
     assert response.status_code == 200
+
+
+def test_a_group_direct_message_is_private_too(tenant_a, key_a):
+    with schema_context(tenant_a.schema_name):
+        group = _conversation(
+            Agent.objects.get(slug="nox"), channel_type="mpim", text=DM_TEXT, answer="Ok.", n=5
+        )
+
+    listed = key_a.get("/api/v1/messages/", {"conversation": group.pk}).json()["results"]
+
+    assert {message["text"] for message in listed} == {None}
+    assert key_a.get(f"/api/v1/conversations/{group.pk}/").json()["is_direct"] is True
+    assert key_a.get("/api/v1/messages/", {"q": "salary"}).json()["results"] == []
