@@ -146,3 +146,31 @@ def test_an_upload_over_the_knowledge_limit_gets_the_knowledge_apis_own_answer(c
 
     assert response.status_code == 413
     assert "limit for one file" in response.json()["detail"]
+
+
+def test_under_the_api_a_refused_body_gets_a_problem_saying_the_limit():
+    status, body, unread = _post_through_the_web_application(
+        "/api/v1/knowledge/documents/",
+        [b"x" * 1024],
+        headers=[(b"content-length", b"%d" % FIFTY_MB)],
+    )
+
+    problem = json.loads(body)
+    assert (status, problem["status"]) == (413, 413)
+    limit = request_body_limit("/api/v1/knowledge/documents/")
+    assert f"{limit:,}-byte limit" in problem["detail"]
+    assert unread == 1
+
+
+def test_under_the_api_django_refuses_a_declared_length_with_a_problem_too(client, db):
+    response = client.generic(
+        "PATCH",
+        "/api/v1/agents/nox/",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=str(FIFTY_MB),
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["title"]
