@@ -4,6 +4,7 @@ inline script, nothing from a CDN), and its keys page (a key made, copied, revok
 
 from __future__ import annotations
 
+import os
 import re
 import urllib.error
 import urllib.request
@@ -12,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from tests.browser.conftest import chromium_path
 from tests.factories import tenant_browser, tenant_make
 
 # The production policy, less upgrade-insecure-requests (the test server speaks plain HTTP).
@@ -23,16 +25,33 @@ POLICY = (
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _database_calls_beside_the_browser():
-    """Playwright's sync API (the session's browser) runs an event loop in this thread, where
-    Django refuses database calls unless told that this thread only waits on it; for the
-    whole module, as the live server's database is flushed after each test's own fixtures.
-    Then the pooled connections the live server used are closed (they would keep the test
-    database open)."""
-    with pytest.MonkeyPatch.context() as patch:
+@pytest.fixture(scope="module")
+def browser():
+    """This module's own browser, closed when it ends: these tests use the database, so
+    pytest-django runs them before the tests without one, which must not find Playwright's
+    event loop still running in this thread (the session's browser would keep it)."""
+    executable = chromium_path()
+    if executable is None:
+        if os.environ.get("JAMONO_REQUIRE_BROWSER"):
+            pytest.fail("Debian's chromium is not installed")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        sync_playwright() as playwright,
+    ):
+        # Playwright's sync API runs an event loop in this thread, where Django refuses
+        # database calls unless told that this thread only waits on it.
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
+        launched = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+    # The pooled connections the live server's thread used would keep the test database open.
     connection.close_pool()
 
 
