@@ -106,6 +106,13 @@ SHARED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
+    # Its key model is abstract here (each company's keys live in its schema, apps.api); the
+    # app is installed because the package defines a concrete model too.
+    "rest_framework_api_key",
+    "django_filters",
+    "drf_spectacular",
+    # Swagger UI and ReDoc served from our static files, no CDN.
+    "drf_spectacular_sidecar",
     "channels",
     # Login attempts of the operators' admin, kept in the public schema.
     "axes",
@@ -128,6 +135,7 @@ TENANT_APPS = [
     "apps.votes",
     "apps.knowledge",
     "apps.integrations.jira",
+    "apps.api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -402,12 +410,48 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
-    # Sessions only (logged in through the admin, so under its login throttling): HTTP Basic
-    # would make every API request a password check of its own.
+    # A company's API keys, or a session of its site (logged in under the login throttling):
+    # no HTTP Basic, which would make every request a password check of its own.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.ApiAccess"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "apps.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "ORDERING_PARAM": "ordering",
+}
+# Requests per API key (or person) and period ("600/minute", "50/second"); empty: no limit.
+API_RATE_LIMIT = env_str("JAMONO_API_RATE_LIMIT", "600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Jamono API",
+    "DESCRIPTION": (
+        "A company's agents, tools, conversations, knowledge, actions and metrics. "
+        'Authenticate with "Authorization: Api-Key <key>" (manage.py create_api_key). '
+        "Errors are RFC 9457 problems (application/problem+json)."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and docs describe the API, not a company's data: readable without a key.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.schema.problem_responses_add",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "DocumentStatusEnum": "apps.knowledge.models.Document.Status",
+        "MessageStatusEnum": "apps.conversations.models.Message.Status",
+        "ActionStatusEnum": "apps.tools.models.ToolCallRecord.Status",
+    },
 }
 
 # --- Agents and knowledge ---------------------------------------------------------------------
@@ -456,7 +500,7 @@ REQUEST_MAX_BODY_BYTES = env_int("JAMONO_REQUEST_MAX_BODY_BYTES", 2_621_440)
 # the knowledge upload's own size check, with its clearer answer, is the one that speaks.
 _UPLOAD_MAX_BODY_BYTES = max(REQUEST_MAX_BODY_BYTES, KNOWLEDGE_MAX_FILE_BYTES + 1024 * 1024)
 REQUEST_MAX_BODY_BYTES_BY_PATH = {
-    "/api/knowledge/": _UPLOAD_MAX_BODY_BYTES,
+    "/api/v1/knowledge/documents/": _UPLOAD_MAX_BODY_BYTES,
     "/knowledge/": _UPLOAD_MAX_BODY_BYTES,
 }
 

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from apps.agents.views import agent_settings, agent_settings_change
+from apps.api.pages import api_key_revoke_page, api_keys
 from apps.conversations.views import conversation_detail, conversations, metrics
 from apps.core.admin_sites import tenant_admin_site
 from apps.dashboard.views import dashboard_home
@@ -31,7 +32,9 @@ urlpatterns = [
     path("chat/<slug:slug>/", agent_chat, name="agent-chat"),
     path("agents/", agent_settings, name="agent-settings"),
     path("agents/<slug:slug>/", agent_settings_change, name="agent-settings-change"),
-    path("api/knowledge/", include("apps.knowledge.urls")),
+    path("api/v1/", include("apps.api.urls")),
+    path("api-keys/", api_keys, name="api-keys"),
+    path("api-keys/<str:prefix>/revoke/", api_key_revoke_page, name="api-key-revoke"),
     path("knowledge/", knowledge_documents, name="knowledge-documents"),
     path("knowledge/<int:pk>/", knowledge_document, name="knowledge-document"),
     path("knowledge/<int:pk>/row/", knowledge_document_row, name="knowledge-document-row"),
@@ -48,3 +51,9 @@ urlpatterns = [
     path("votes/", votes, name="votes"),
     path("votes/<int:pk>/", vote_detail, name="vote-detail"),
 ]
+
+# Under /api/, Django's own errors are problems (application/problem+json) too.
+handler400 = "apps.api.errors.problem_bad_request"
+handler403 = "apps.api.errors.problem_permission_denied"
+handler404 = "apps.api.errors.problem_not_found"
+handler500 = "apps.api.errors.problem_server_error"

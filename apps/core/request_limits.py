@@ -13,11 +13,18 @@ prefix in ``settings.REQUEST_MAX_BODY_BYTES_BY_PATH`` (document uploads).
 
 from __future__ import annotations
 
+import json
+from http import HTTPStatus
+
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils.translation import gettext
 
 TOO_LARGE_STATUS = 413
+PLAIN_TEXT = "text/plain; charset=utf-8"
+# The REST API answers every error as an RFC 9457 problem (apps.api.errors), this one too.
+API_PATH_PREFIX = "/api/"
+PROBLEM_JSON = "application/problem+json"
 
 
 def request_body_limit(path: str) -> int:
@@ -31,6 +38,22 @@ def request_body_limit(path: str) -> int:
 
 def too_large_text() -> str:
     return gettext("Request body too large.") + "\n"
+
+
+def too_large_answer(path: str) -> tuple[str, bytes]:
+    """The content type and body of the 413 for ``path``: a problem under ``/api/``, else
+    plain text."""
+    if not path.startswith(API_PATH_PREFIX):
+        return PLAIN_TEXT, too_large_text().encode()
+    limit = request_body_limit(path)
+    problem = {
+        "type": "/api/v1/problems/request-too-large",
+        "title": HTTPStatus(TOO_LARGE_STATUS).phrase,
+        "status": TOO_LARGE_STATUS,
+        "detail": gettext("The request body is over the %(limit)s-byte limit of this address.")
+        % {"limit": f"{limit:,}"},
+    }
+    return PROBLEM_JSON, json.dumps(problem).encode()
 
 
 def _declared_length(value: str | bytes | None) -> int | None:
@@ -52,9 +75,8 @@ class RequestBodyLimitMiddleware:
         declared = _declared_length(request.META.get("CONTENT_LENGTH"))
         if declared is not None and declared > request_body_limit(request.path):
             # No "Connection: close" here: WSGI forbids hop-by-hop headers from the application.
-            return HttpResponse(
-                too_large_text(), status=TOO_LARGE_STATUS, content_type="text/plain; charset=utf-8"
-            )
+            content_type, body = too_large_answer(request.path)
+            return HttpResponse(body, status=TOO_LARGE_STATUS, content_type=content_type)
         return self.get_response(request)
 
 
@@ -72,7 +94,7 @@ class RequestBodyLimitASGI:
         declared = _declared_length(headers.get(b"content-length"))
         if declared is not None and declared > limit:
             # Nothing is read: the server sends no "100 Continue", and closes the connection.
-            return await plain_text_send(send, TOO_LARGE_STATUS, too_large_text(), close=True)
+            return await too_large_send(send, scope["path"])
         await self._serve_counting(scope, receive, send, limit)
 
     async def _serve_counting(self, scope, receive, send, limit: int) -> None:
@@ -103,7 +125,12 @@ class RequestBodyLimitASGI:
 
         await self.app(scope, receive_within_limit, send_tracking_start)
         if over_limit and not response_started:
-            await plain_text_send(send, TOO_LARGE_STATUS, too_large_text(), close=True)
+            await too_large_send(send, scope["path"])
+
+
+async def too_large_send(send, path: str) -> None:
+    content_type, body = too_large_answer(path)
+    await body_send(send, TOO_LARGE_STATUS, body, content_type=content_type, close=True)
 
 
 async def plain_text_send(
@@ -111,14 +138,25 @@ async def plain_text_send(
 ) -> None:
     """A whole short plain-text response, sent by ASGI middleware in Django's place.
     ``close``: the body was not read, so the connection cannot serve another request."""
-    body = text.encode()
+    await body_send(send, status, text.encode(), close=close, headers=headers)
+
+
+async def body_send(
+    send,
+    status: int,
+    body: bytes,
+    *,
+    content_type: str = PLAIN_TEXT,
+    close: bool = False,
+    headers: tuple = (),
+) -> None:
     extra = [(b"connection", b"close")] if close else []
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type.encode()),
                 (b"content-length", str(len(body)).encode()),
                 *extra,
                 *headers,

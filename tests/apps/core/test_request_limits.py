@@ -99,17 +99,17 @@ def test_a_body_within_the_limit_reaches_the_application(settings):
 
 def test_a_document_upload_may_be_larger_than_other_requests(settings, transactional_db):
     settings.REQUEST_MAX_BODY_BYTES = 2000
-    settings.REQUEST_MAX_BODY_BYTES_BY_PATH = {"/api/knowledge/": 10_000}
+    settings.REQUEST_MAX_BODY_BYTES_BY_PATH = {"/api/v1/knowledge/": 10_000}
 
     status, _, _ = _post_through_the_web_application(
-        "/api/knowledge/documents/", [b"x" * 5000, b"x" * 4000], finished=True
+        "/api/v1/knowledge/documents/", [b"x" * 5000, b"x" * 4000], finished=True
     )
 
     assert status == 404  # read whole and routed: the public site has no knowledge API
 
 
 def test_the_upload_limit_leaves_room_for_a_whole_knowledge_document():
-    upload_limit = request_body_limit("/api/knowledge/documents/")
+    upload_limit = request_body_limit("/api/v1/knowledge/documents/")
 
     assert upload_limit >= django_settings.KNOWLEDGE_MAX_FILE_BYTES + 64 * 1024
     assert request_body_limit("/knowledge/") == upload_limit
@@ -137,7 +137,7 @@ def test_an_upload_over_the_knowledge_limit_gets_the_knowledge_apis_own_answer(c
 
     response = client.generic(
         "POST",
-        "/api/knowledge/documents/",
+        "/api/v1/knowledge/documents/",
         b"",
         content_type="multipart/form-data; boundary=x",
         CONTENT_LENGTH=str(declared),
@@ -145,4 +145,32 @@ def test_an_upload_over_the_knowledge_limit_gets_the_knowledge_apis_own_answer(c
     )
 
     assert response.status_code == 413
-    assert "limit for one file" in response.json()["error"]
+    assert "limit for one file" in response.json()["detail"]
+
+
+def test_under_the_api_a_refused_body_gets_a_problem_saying_the_limit():
+    status, body, unread = _post_through_the_web_application(
+        "/api/v1/knowledge/documents/",
+        [b"x" * 1024],
+        headers=[(b"content-length", b"%d" % FIFTY_MB)],
+    )
+
+    problem = json.loads(body)
+    assert (status, problem["status"]) == (413, 413)
+    limit = request_body_limit("/api/v1/knowledge/documents/")
+    assert f"{limit:,}-byte limit" in problem["detail"]
+    assert unread == 1
+
+
+def test_under_the_api_django_refuses_a_declared_length_with_a_problem_too(client, db):
+    response = client.generic(
+        "PATCH",
+        "/api/v1/agents/nox/",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH=str(FIFTY_MB),
+    )
+
+    assert response.status_code == 413
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["title"]

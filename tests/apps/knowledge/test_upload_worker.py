@@ -56,7 +56,9 @@ def test_uploads_are_read_and_embedded_by_the_worker_a_runaway_one_fails_alone(
 
     for name in ("runaway.md", "disk.md"):
         response = client.post(
-            "/api/knowledge/documents/", {"file": SimpleUploadedFile(name, RUNBOOK)}, HTTP_HOST=host
+            "/api/v1/knowledge/documents/",
+            {"file": SimpleUploadedFile(name, RUNBOOK)},
+            HTTP_HOST=host,
         )
         assert response.status_code == 202
         assert response.json()["status"] == "queued"
@@ -67,5 +69,5 @@ def test_uploads_are_read_and_embedded_by_the_worker_a_runaway_one_fails_alone(
     assert documents["runaway.md"].error == "reading the file took longer than 1 second"
     assert documents["disk.md"].status == Document.Status.READY
     assert documents["disk.md"].title == "Disk full"
-    hits = client.get("/api/knowledge/search/", {"q": "db-7"}, HTTP_HOST=host).json()["results"]
+    hits = client.get("/api/v1/knowledge/search/", {"q": "db-7"}, HTTP_HOST=host).json()["results"]
     assert hits[0]["document_key"] == "disk.md"

@@ -1,14 +1,9 @@
-"""The knowledge REST API, served on a tenant's own domain under ``/api/knowledge/``.
-
-Every request runs in the schema of the tenant its host name belongs to, and is authenticated
-against that tenant's own users (staff with the model permissions on documents, see
-``apps.knowledge.permissions``): a user, a document or a search of tenant A does not exist on
-tenant B's domain. Views only translate HTTP to the knowledge services and selectors and back;
-every error comes out as ``{"error": "<one line>"}``, plus ``"fields"`` (field name →
-messages) when the request itself was malformed.
+"""Knowledge documents (upload, list, read, re-index, delete) and search, under
+``/api/v1/knowledge/``.
 
 An upload is stored and answered 202 with the document ``queued``: a worker reads it, and its
-``status`` (then ``error``) says how that went.
+``status`` (then ``error``) says how that went. The same key and bytes again change nothing
+(200).
 """
 
 from __future__ import annotations
@@ -16,25 +11,26 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, generics, status
-from rest_framework.pagination import PageNumberPagination
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView, exception_handler
 
-from apps.knowledge.models import Chunk, Document
-from apps.knowledge.parsing import DocumentError
-from apps.knowledge.permissions import CHANGE, DocumentPermissions
-from apps.knowledge.selectors import document_list, knowledge_search
-from apps.knowledge.serializers import (
+from apps.api.errors import DocumentRejected, UploadTooLarge
+from apps.api.filters import DocumentFilter
+from apps.api.serializers import (
     DocumentDetailSerializer,
-    DocumentListQuerySerializer,
     DocumentSerializer,
     DocumentUploadResultSerializer,
     DocumentUploadSerializer,
     KnowledgeHitSerializer,
     KnowledgeSearchQuerySerializer,
 )
+from apps.api.views.base import ApiGenericView, ApiView
+from apps.knowledge.models import Chunk, Document
+from apps.knowledge.parsing import DocumentError
+from apps.knowledge.selectors import document_list, knowledge_search
 from apps.knowledge.services import (
     document_delete,
     document_reindex,
@@ -47,64 +43,19 @@ DOCUMENT_CHUNKS_SHOWN = 200
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
 
-class DocumentRejected(exceptions.APIException):
-    """The uploaded file cannot be indexed (an unsupported type), or has nothing to re-read."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-    default_code = "document_rejected"
-
-
-class UploadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "upload_too_large"
-
-
-def api_error_response(exc: Exception, context: dict) -> Response | None:
-    """DRF's exception handling, with one body shape for every error of this API."""
-    response = exception_handler(exc, context)
-    if response is None:
-        return None  # not an API error: Django's 500 handling takes over
-    if isinstance(exc, exceptions.ValidationError):
-        fields = response.data
-        if not isinstance(fields, dict):
-            fields = {"non_field_errors": fields}
-        response.data = {"error": _("The request is not valid."), "fields": fields}
-    else:
-        response.data = {"error": str(getattr(exc, "detail", exc))}
-    return response
-
-
-class KnowledgeAPIView(APIView):
-    """Shared behaviour of the knowledge endpoints (staff of this tenant with the document
-    permission each method needs)."""
-
-    permission_classes = [DocumentPermissions]
-
-    def get_exception_handler(self):
-        return api_error_response
-
-
-class DocumentPagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-
-class DocumentListUploadView(KnowledgeAPIView, generics.ListAPIView):
-    """``GET``: this tenant's documents (``?status=``, paginated).
-    ``POST`` (multipart): upload one file, 202 while a worker reads it; same key and bytes
-    again change nothing (200)."""
+class DocumentListUploadView(generics.ListAPIView, ApiGenericView):
+    """``GET``: this company's documents (``?status=``, ``?agent=``…).
+    ``POST`` (multipart): upload one file, 202 while a worker reads it; the same key and
+    bytes again change nothing (200)."""
 
     serializer_class = DocumentSerializer
-    pagination_class = DocumentPagination
+    permission_model = Document
+    filterset_class = DocumentFilter
+    ordering_fields = ["id", "created_at", "updated_at", "title"]
+    parser_classes = [MultiPartParser, FormParser]
 
     def get_queryset(self) -> QuerySet[Document]:
-        query = DocumentListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        documents = document_list()
-        if "status" in query.validated_data:
-            documents = documents.filter(status=query.validated_data["status"])
-        return documents
+        return document_list()
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         # Refuse an oversized upload from its Content-Length alone, before anything (the CSRF
@@ -113,6 +64,10 @@ class DocumentListUploadView(KnowledgeAPIView, generics.ListAPIView):
             _refuse_oversized_request(request)
         super().initial(request, *args, **kwargs)
 
+    @extend_schema(
+        request={"multipart/form-data": DocumentUploadSerializer},
+        responses={200: DocumentUploadResultSerializer, 202: DocumentUploadResultSerializer},
+    )
     def post(self, request: Request) -> Response:
         upload_request = DocumentUploadSerializer(data=request.data)
         upload_request.is_valid(raise_exception=True)
@@ -153,11 +108,12 @@ def _refuse_oversized_request(request: Request) -> None:
         )
 
 
-class DocumentDetailView(KnowledgeAPIView, generics.RetrieveDestroyAPIView):
+class DocumentDetailView(generics.RetrieveDestroyAPIView, ApiGenericView):
     """``GET``: one document with its searchable chunks (the first ``DOCUMENT_CHUNKS_SHOWN``).
     ``DELETE``: remove it and its chunks."""
 
     serializer_class = DocumentDetailSerializer
+    permission_model = Document
 
     def get_queryset(self) -> QuerySet[Document]:
         live_chunks = Chunk.objects.filter(is_live=True).order_by("position")
@@ -173,11 +129,13 @@ class DocumentDetailView(KnowledgeAPIView, generics.RetrieveDestroyAPIView):
         document_delete(document=instance)
 
 
-class DocumentReindexView(KnowledgeAPIView):
+class DocumentReindexView(ApiView):
     """``POST``: read the document's stored file again (202), e.g. after it failed."""
 
-    document_action = CHANGE
+    permission_model = Document
+    permission_actions = {"POST": "change"}
 
+    @extend_schema(request=None, responses={202: DocumentSerializer})
     def post(self, request: Request, pk: int) -> Response:
         document = generics.get_object_or_404(document_list(), pk=pk)
         try:
@@ -188,10 +146,18 @@ class DocumentReindexView(KnowledgeAPIView):
         return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
-class KnowledgeSearchView(KnowledgeAPIView):
-    """``GET ?q=…&agent=…&limit=…``: the best chunks for ``q`` in this tenant's knowledge, by
+class KnowledgeSearchView(ApiView):
+    """``GET ?q=…&agent=…&limit=…``: the best chunks for ``q`` in this company's knowledge, by
     their words (what an agent of that slug may cite, when ``agent`` is given)."""
 
+    permission_model = Document
+
+    @extend_schema(
+        parameters=[KnowledgeSearchQuerySerializer],
+        responses=inline_serializer(
+            "KnowledgeSearchResults", {"results": KnowledgeHitSerializer(many=True)}
+        ),
+    )
     def get(self, request: Request) -> Response:
         query = KnowledgeSearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
