@@ -39,6 +39,8 @@ SAME_IN_FRENCH = {
     "Français",
     "français",
     "Ollama",
+    "ReDoc",
+    "Swagger",
     "OpenAI",
     "PostgreSQL",
     "pgvector",

@@ -15,7 +15,16 @@ from apps.accounts.services import role_assign
 from apps.onboarding.services import signup_provision, signup_start
 from tests.apps.accounts.conftest import person_make
 
-PRODUCT_APPS = {"accounts", "agents", "conversations", "tools", "knowledge", "jira_integration"}
+PRODUCT_APPS = {
+    "accounts",
+    "agents",
+    "conversations",
+    "tools",
+    "knowledge",
+    "jira_integration",
+    "votes",
+    "api",
+}
 
 
 def _codenames(group_name: str) -> set[str]:

@@ -233,7 +233,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(client, tenant_a):
     for path in ("/conversations/", "/metrics/"):
         response = client.get(path, HTTP_HOST=host)
         assert response.status_code == 302
-        assert response["Location"].startswith("/admin/login/")
+        assert response["Location"].startswith("/login/")
 
 
 # Isolation
