@@ -123,5 +123,7 @@ def visible_texts(body: str) -> set[str]:
 
 def main_content(body: str) -> str:
     """A page's own content: what is inside ``<main>``, without the menu shared by every page
-    (whose log-out and language forms post)."""
+    (whose log-out and language forms post); the whole body for a page without that menu."""
+    if "<main>" not in body:
+        return body
     return body.split("<main>", 1)[1].split("</main>", 1)[0]

@@ -38,6 +38,10 @@ class SocketClient(ApplicationCommunicator):
         """The code the application closes the socket with (fails on anything else)."""
         message = await self.receive_output(RECEIVE_TIMEOUT_S)
         assert message["type"] == "websocket.close", message
+        # What a server does once the socket is closed: the application hears it and ends,
+        # rather than being cancelled mid-await when the test's event loop closes.
+        await self.send_input({"type": "websocket.disconnect", "code": message.get("code", 1000)})
+        await self.wait(RECEIVE_TIMEOUT_S)
         return message.get("code", 1000)
 
     async def send_text(self, text: str) -> None:

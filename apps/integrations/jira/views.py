@@ -31,6 +31,9 @@ class JiraConnectForm(forms.Form):
     )
 
 
+# Owners and admins have it (apps.accounts' roles); members read the page.
+CONNECT_PERMISSION = "jira_integration.change_jiraconnection"
+
 MISSING_FIELD_WARNING = gettext_lazy(
     "Jira requires the field “%(name)s”: tickets will wait until it is mapped."
 )
@@ -51,13 +54,17 @@ def jira_setup(request: HttpRequest) -> HttpResponse:
         status = _connect(request, form)
         if status is None:
             return redirect("jira-setup")
-    context = {"form": form, "connection": jira_connection_get()}
+    context = {
+        "form": form,
+        "connection": jira_connection_get(),
+        "can_connect": request.user.has_perm(CONNECT_PERMISSION),
+    }
     return render(request, "jira/jira_setup.html", context, status=status)
 
 
 def _connect(request: HttpRequest, form: JiraConnectForm) -> int | None:
     """Connects from a valid form (None), or says why not on the form (the status)."""
-    if not request.user.is_superuser:  # roles come with the dashboard
+    if not request.user.has_perm(CONNECT_PERMISSION):
         form.add_error(None, _("Only an administrator can connect Jira."))
         return 403
     if not form.is_valid():

@@ -15,6 +15,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from apps.accounts.models import Role
+from apps.accounts.selectors import role_of
 from apps.core.web import workspace_page
 from apps.integrations.slack.install import slack_install_invite_create
 from apps.integrations.slack.models import SlackWorkspace
@@ -22,10 +24,16 @@ from apps.integrations.slack.services import WorkspaceValidationError
 from apps.integrations.slack.setup import slack_app_manifest, slack_connect_with_token
 
 
+def may_connect(user) -> bool:
+    """Owners and admins connect Slack; members read the page."""
+    return role_of(user) in (Role.OWNER, Role.ADMIN)
+
+
 def _page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpResponse:
     base_url = request.build_absolute_uri("/")
     install_url = ""
-    if settings.SLACK_CLIENT_ID and settings.SLACK_CLIENT_SECRET:
+    # An install link is made for people who may connect Slack only.
+    if settings.SLACK_CLIENT_ID and settings.SLACK_CLIENT_SECRET and may_connect(request.user):
         invite = slack_install_invite_create(schema_name=connection.schema_name)
         path = reverse("workspaces:slack_install", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
         install_url = f"{base_url.rstrip('/')}{path}?{urlencode({'invite': invite})}"
@@ -36,6 +44,7 @@ def _page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRe
             tenant__schema_name=connection.schema_name, is_active=True
         ).order_by("team_name"),
         "error": error,
+        "can_connect": may_connect(request.user),
     }
     return render(request, "workspaces/slack_setup.html", context, status=status)
 
@@ -45,7 +54,7 @@ def _page(request: HttpRequest, *, error: str = "", status: int = 200) -> HttpRe
 def slack_setup(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _page(request)
-    if not request.user.is_superuser:  # roles (owner, admin, member) come with the dashboard
+    if not may_connect(request.user):
         return _page(request, error=_("Only an administrator can connect Slack."), status=403)
     try:
         result = slack_connect_with_token(

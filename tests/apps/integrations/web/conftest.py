@@ -56,7 +56,7 @@ class SocketClient(ApplicationCommunicator):
         assert response["type"] == "websocket.send", response
         return json.loads(response["text"])
 
-    async def disconnect(self, code: int = 1000, timeout: float = 5) -> None:
+    async def disconnect(self, code: int = 1000, timeout: float = 20) -> None:
         await self.send_input({"type": "websocket.disconnect", "code": code})
         await self.wait(timeout)
 

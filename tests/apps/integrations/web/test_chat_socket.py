@@ -214,6 +214,7 @@ def closing_code(socket) -> int:
         output = await socket.receive_output(timeout=20)
         while output["type"] != "websocket.close":
             output = await socket.receive_output(timeout=20)
+        await socket.disconnect(output["code"])  # as a server does once the socket is closed
         return output["code"]
 
     return async_to_sync(scenario)()
@@ -249,6 +250,7 @@ def test_an_unknown_or_disabled_agent_gets_an_error_then_a_close(transactional_d
         await socket.connect(timeout=20)
         error = await socket.receive_json_from(timeout=20)
         closed = await socket.receive_output(timeout=20)
+        await socket.disconnect(closed.get("code", 1000))
         return error, closed
 
     for slug in ("cirrus", "nobody"):
