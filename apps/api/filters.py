@@ -16,6 +16,7 @@ from apps.api.selectors import DIRECT_MESSAGE_CHANNEL_TYPES
 from apps.conversations.models import Conversation, Message
 from apps.knowledge.models import Document
 from apps.tools.models import Risk, ToolCallRecord
+from apps.votes.models import Vote
 
 SEARCH_MAX_LENGTH = 200
 
@@ -122,6 +123,17 @@ class MessageFilter(django_filters.FilterSet):
         return queryset.exclude(channel_type__in=DIRECT_MESSAGE_CHANNEL_TYPES).filter(
             text__icontains=value.strip()
         )
+
+
+class VoteFilter(django_filters.FilterSet):
+    agent = AgentFilter()
+    status = django_filters.ChoiceFilter(choices=Vote.Status.choices)
+    created_after = InstantFilter(field_name="created_at", lookup_expr="gte")
+    created_before = InstantFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Vote
+        fields = ["agent", "tool", "status", "conversation"]
 
 
 class ActionFilter(django_filters.FilterSet):

@@ -16,6 +16,7 @@ from apps.agents.models import Agent
 from apps.api.models import ApiKey
 from apps.conversations.models import AnswerFeedback, Conversation, Message
 from apps.tools.models import ToolCallRecord
+from apps.votes.models import Vote
 
 # Slack's channel types of direct messages (one person, or a few: "mpim"): their text serves
 # only the people in them, never a company-wide caller.
@@ -38,6 +39,12 @@ def message_list() -> QuerySet[Message]:
 
 def action_list() -> QuerySet[ToolCallRecord]:
     return ToolCallRecord.objects.select_related("agent", "conversation")
+
+
+def vote_list() -> QuerySet[Vote]:
+    return Vote.objects.select_related("agent", "conversation", "execution").prefetch_related(
+        "ballots"
+    )
 
 
 @dataclass

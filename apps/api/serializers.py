@@ -19,6 +19,7 @@ from apps.api.selectors import DIRECT_MESSAGE_CHANNEL_TYPES
 from apps.conversations.models import Conversation, Message
 from apps.knowledge.models import Chunk, Document
 from apps.tools.models import Risk, ToolCallRecord
+from apps.votes.models import Ballot, Vote, VoteExecution
 
 METRICS_DEFAULT_DAYS = 30
 METRICS_MAX_DAYS = 366
@@ -350,6 +351,82 @@ class ActionSerializer(serializers.ModelSerializer):
 
     def get_error(self, call: ToolCallRecord) -> str | None:
         return self._shown(call, call.error)
+
+
+# Votes (approvals of tool calls) -----------------------------------------------------------------
+
+
+class BallotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Ballot
+        fields = ["voter", "choice", "advisory", "reason", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class VoteExecutionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VoteExecution
+        fields = ["status", "check_summary", "summary", "tool_call", "started_at", "finished_at"]
+        read_only_fields = fields
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    """A tool call waiting for (or decided by) people's votes. In a direct message, what it
+    was to be called with, the advisers' reasons and what it gave are null: they may quote it.
+    The encrypted arguments the worker runs with are never part of it."""
+
+    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    private = serializers.SerializerMethodField()
+    arguments = serializers.SerializerMethodField()
+    ballots = serializers.SerializerMethodField()
+    execution = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Vote
+        fields = [
+            "id",
+            "agent",
+            "conversation",
+            "question",
+            "requested_by",
+            "tool",
+            "risk",
+            "status",
+            "private",
+            "arguments",
+            "rule",
+            "deadline",
+            "ballots",
+            "execution",
+            "created_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    def get_private(self, vote: Vote) -> bool:
+        return vote.conversation is not None and is_direct(vote.conversation.channel_type)
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_arguments(self, vote: Vote) -> dict | None:
+        return None if self.get_private(vote) else vote.arguments
+
+    @extend_schema_field(BallotSerializer(many=True))
+    def get_ballots(self, vote: Vote) -> list[dict]:
+        ballots = BallotSerializer(vote.ballots.all(), many=True).data
+        if self.get_private(vote):
+            for ballot in ballots:
+                ballot["reason"] = None
+        return ballots
+
+    @extend_schema_field(VoteExecutionSerializer(allow_null=True))
+    def get_execution(self, vote: Vote) -> dict | None:
+        execution = getattr(vote, "execution", None)
+        if execution is None:
+            return None
+        shown = VoteExecutionSerializer(execution).data
+        if self.get_private(vote):
+            shown["summary"] = shown["check_summary"] = None
+        return shown
 
 
 # Metrics -----------------------------------------------------------------------------------------

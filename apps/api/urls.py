@@ -8,7 +8,7 @@ follow by themselves.
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from apps.api.views import actions, agents, conversations, docs, knowledge, metrics
+from apps.api.views import actions, agents, conversations, docs, knowledge, metrics, votes
 
 app_name = "api"
 
@@ -52,5 +52,7 @@ urlpatterns = [
     path("knowledge/search/", knowledge.KnowledgeSearchView.as_view(), name="knowledge_search"),
     path("actions/", actions.ActionListView.as_view(), name="action_list"),
     path("actions/<int:pk>/", actions.ActionDetailView.as_view(), name="action_detail"),
+    path("votes/", votes.VoteListView.as_view(), name="vote_list"),
+    path("votes/<int:pk>/", votes.VoteDetailView.as_view(), name="vote_detail"),
     path("metrics/", metrics.MetricsView.as_view(), name="metrics"),
 ]

@@ -4,9 +4,9 @@ direct message's text never does."""
 
 from __future__ import annotations
 
-import re
 import time
 
+from tests.browser.company import company_with_slack_make, owner_log_in
 from tests.doubles.ollama import OllamaDouble
 from tests.doubles.slack import SlackDouble
 from tests.doubles.slack_requests import app_mention_event, message_event
@@ -36,24 +36,9 @@ def test_a_slack_question_and_its_answer_appear_live_on_the_home_page(page, scre
         LLM_PROVIDER="ollama",
     )
     try:
-        for args in (
-            ("add_tenant", "acme", "--name", "Acme"),
-            ("connect_slack", "acme", "--team-id", TEAM, "--bot-token", token,
-             "--bot-user-id", BOT),
-            ("tenant_command", "shell", "--schema", "acme", "-c",
-             "from django.contrib.auth import get_user_model; get_user_model().objects"
-             ".create_superuser('ana', 'ana@acme.test', 'a-Long-passw0rd!')"),
-        ):  # fmt: skip
-            result = stack.manage(*args)
-            assert result.returncode == 0, result.stderr
-
+        company_with_slack_make(stack, schema="acme", team_id=TEAM, bot_user_id=BOT, token=token)
         site = f"http://acme.localhost:{stack.port}"
-        page.goto(f"{site}/")
-        page.wait_for_url(re.compile(r"/login/"))
-        page.get_by_label("E-mail or user name").fill("ana")
-        page.get_by_label("Password").fill("a-Long-passw0rd!")
-        page.get_by_role("button", name=re.compile("Log in")).click()
-        page.wait_for_url(f"{site}/")
+        owner_log_in(page, site)
         page.locator('#activity-state[data-state="live"]').wait_for()
         assert "NOX" in page.locator(".agents-summary").inner_text()
         screenshot("1-home-live")

@@ -5,8 +5,7 @@ database."""
 
 from __future__ import annotations
 
-import re
-
+from tests.browser.company import company_with_slack_make, owner_log_in
 from tests.doubles.slack import SlackDouble
 from tests.factories import slack_token
 from tests.stack_runner import stack_start
@@ -42,24 +41,9 @@ def test_a_vote_opened_appears_live_with_its_tally(page, screenshot, tmp_path):
     slack.add_token(token, team_id=TEAM, bot_user_id=BOT)
     stack = stack_start(tmp_path / "data", SLACK_API_URL=slack.api_url)
     try:
-        for args in (
-            ("add_tenant", "acme", "--name", "Acme"),
-            ("connect_slack", "acme", "--team-id", TEAM, "--bot-token", token,
-             "--bot-user-id", BOT),
-            ("tenant_command", "shell", "--schema", "acme", "-c",
-             "from django.contrib.auth import get_user_model; get_user_model().objects"
-             ".create_superuser('ana', 'ana@acme.test', 'a-Long-passw0rd!')"),
-        ):  # fmt: skip
-            result = stack.manage(*args)
-            assert result.returncode == 0, result.stderr
-
+        company_with_slack_make(stack, schema="acme", team_id=TEAM, bot_user_id=BOT, token=token)
         site = f"http://acme.localhost:{stack.port}"
-        page.goto(f"{site}/")
-        page.wait_for_url(re.compile(r"/login/"))
-        page.get_by_label("E-mail or user name").fill("ana")
-        page.get_by_label("Password").fill("a-Long-passw0rd!")
-        page.get_by_role("button", name=re.compile("Log in")).click()
-        page.wait_for_url(f"{site}/")
+        owner_log_in(page, site)
         page.locator('#activity-state[data-state="live"]').wait_for()
 
         result = stack.manage("tenant_command", "shell", "--schema", "acme", "-c", VOTE_OPEN)
