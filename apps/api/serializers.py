@@ -298,12 +298,25 @@ class MessageSerializer(serializers.ModelSerializer):
 # Actions (the audit of tool calls) -------------------------------------------------------------
 
 
-class ActionSerializer(serializers.ModelSerializer):
-    """A tool call an agent made. In a direct message, what it was called with and what it
-    gave (``arguments``, ``result``, ``summary``, ``error``) are null: they may quote it."""
+class AskedInConversationSerializer(serializers.ModelSerializer):
+    """A record of something an agent was asked to do in a conversation (a tool call, a vote
+    on one): ``private`` when that conversation is a direct message, whose words the record
+    may quote, so those fields are shown as null (``_shown``)."""
 
     agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     private = serializers.SerializerMethodField()
+
+    def get_private(self, record) -> bool:
+        return record.conversation is not None and is_direct(record.conversation.channel_type)
+
+    def _shown(self, record, value):
+        return None if self.get_private(record) else value
+
+
+class ActionSerializer(AskedInConversationSerializer):
+    """A tool call an agent made. In a direct message, what it was called with and what it
+    gave (``arguments``, ``result``, ``summary``, ``error``) are null: they may quote it."""
+
     arguments = serializers.SerializerMethodField()
     result = serializers.SerializerMethodField()
     summary = serializers.SerializerMethodField()
@@ -331,12 +344,6 @@ class ActionSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
-
-    def get_private(self, call: ToolCallRecord) -> bool:
-        return call.conversation is not None and is_direct(call.conversation.channel_type)
-
-    def _shown(self, call: ToolCallRecord, value):
-        return None if self.get_private(call) else value
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_arguments(self, call: ToolCallRecord) -> dict | None:
@@ -370,13 +377,11 @@ class VoteExecutionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class VoteSerializer(serializers.ModelSerializer):
+class VoteSerializer(AskedInConversationSerializer):
     """A tool call waiting for (or decided by) people's votes. In a direct message, what it
     was to be called with, the advisers' reasons and what it gave are null: they may quote it.
     The encrypted arguments the worker runs with are never part of it."""
 
-    agent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    private = serializers.SerializerMethodField()
     arguments = serializers.SerializerMethodField()
     ballots = serializers.SerializerMethodField()
     execution = serializers.SerializerMethodField()
@@ -403,12 +408,9 @@ class VoteSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_private(self, vote: Vote) -> bool:
-        return vote.conversation is not None and is_direct(vote.conversation.channel_type)
-
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_arguments(self, vote: Vote) -> dict | None:
-        return None if self.get_private(vote) else vote.arguments
+        return self._shown(vote, vote.arguments)
 
     @extend_schema_field(BallotSerializer(many=True))
     def get_ballots(self, vote: Vote) -> list[dict]:
